@@ -1,0 +1,200 @@
+"""Ragged per-user sequences, built without a Python loop per user.
+
+A :class:`Sequences` holds every user's events concatenated in chronological
+order (ascending time, ties by row order) plus ``offsets`` so that user ``u``'s
+events are ``items[offsets[u]:offsets[u + 1]]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Sequences", "build_sequences", "chronological_order", "pad_windows"]
+
+
+def chronological_order(user_codes: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Row order grouping users (ascending code), then time, ties by row position.
+
+    Two stable sorts: by time, then by user; stability keeps earlier rows first.
+    """
+    order = np.argsort(times, kind="stable")
+    return order[np.argsort(user_codes[order], kind="stable")]
+
+
+@dataclass
+class Sequences:
+    """Chronological item sequences of several users.
+
+    Attributes
+    ----------
+    users : ndarray of int64, shape (n_sequences,)
+        User code of each sequence (ascending).
+    offsets : ndarray of int64, shape (n_sequences + 1,)
+        Sequence ``s`` is ``items[offsets[s]:offsets[s + 1]]``.
+    items : ndarray of int64, shape (n_events,)
+        Item codes (0 = unknown item).
+    times : ndarray, shape (n_events,)
+        Event times, same order as ``items``.
+    rows : ndarray of int64, shape (n_events,)
+        Position of each event in the source frame.
+    weights : ndarray of float32 or None
+        Per-event target (soft label or rating), same order as ``items``.
+    """
+
+    users: np.ndarray
+    offsets: np.ndarray
+    items: np.ndarray
+    times: np.ndarray
+    rows: np.ndarray
+    weights: np.ndarray | None = None
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def __len__(self) -> int:
+        return len(self.users)
+
+    @property
+    def n_events(self) -> int:
+        return len(self.items)
+
+    def select(self, mask_or_index) -> Sequences:
+        """Sub-collection of sequences (by boolean mask or index array)."""
+        index = np.asarray(mask_or_index)
+        if index.dtype == bool:
+            index = np.flatnonzero(index)
+        starts, ends = self.offsets[index], self.offsets[index + 1]
+        positions = _ranges(starts, ends)
+        lengths = ends - starts
+        return Sequences(
+            users=self.users[index],
+            offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            items=self.items[positions],
+            times=self.times[positions],
+            rows=self.rows[positions],
+            weights=None if self.weights is None else self.weights[positions],
+        )
+
+    def drop_last(self, n: int = 1) -> Sequences:
+        """Each sequence without its last ``n`` events (sequences may become empty)."""
+        lengths = np.maximum(self.lengths - n, 0)
+        positions = _ranges(self.offsets[:-1], self.offsets[:-1] + lengths)
+        return Sequences(
+            users=self.users,
+            offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            items=self.items[positions],
+            times=self.times[positions],
+            rows=self.rows[positions],
+            weights=None if self.weights is None else self.weights[positions],
+        )
+
+    def last(self, n: int = 1) -> np.ndarray:
+        """Positions (into ``items``) of the ``n``-th last event of each sequence."""
+        return self.offsets[1:] - n
+
+    def padded(self, max_len: int, *, values: np.ndarray | None = None, fill=0) -> np.ndarray:
+        """Left-padded (n_sequences, width) matrix of the most recent ``max_len`` events.
+
+        ``width = min(max_len, longest sequence)``.
+        """
+        values = self.items if values is None else values
+        return pad_windows(values, self.offsets[:-1], self.offsets[1:], max_len, fill=fill)
+
+
+def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(s, e)`` for every pair, vectorised."""
+    lengths = np.asarray(ends - starts, dtype=np.int64)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    cum = np.cumsum(lengths)
+    base = np.repeat(np.asarray(starts, dtype=np.int64) - (cum - lengths), lengths)
+    return base + np.arange(total, dtype=np.int64)
+
+
+def pad_windows(
+    values: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    max_len: int,
+    *,
+    width: int | None = None,
+    fill=0,
+) -> np.ndarray:
+    """Left-padded windows ``values[max(start, end - max_len):end]``, one row per window.
+
+    Parameters
+    ----------
+    values : ndarray, shape (n_events,)
+    starts, ends : ndarray of int, shape (n_windows,)
+        Window bounds (``end`` exclusive); only the last ``max_len`` values are kept.
+    max_len : int
+    width : int, default=None
+        Number of columns; defaults to the longest kept window (at least 1).
+    fill : scalar, default=0
+
+    Returns
+    -------
+    ndarray, shape (n_windows, width)
+
+    Examples
+    --------
+    >>> pad_windows(np.array([5, 6, 7, 8]), np.array([0, 2]), np.array([3, 4]), 2).tolist()
+    [[6, 7], [7, 8]]
+    """
+    starts = np.asarray(starts, dtype=np.int64)
+    ends = np.asarray(ends, dtype=np.int64)
+    lengths = np.minimum(ends - starts, max_len)
+    if width is None:
+        width = max(int(lengths.max(initial=0)), 1)
+    columns = np.arange(width, dtype=np.int64) - width  # -width..-1, relative to end
+    index = ends[:, None] + columns[None, :]
+    valid = columns[None, :] >= -lengths[:, None]
+    out = np.full(index.shape, fill, dtype=values.dtype)
+    out[valid] = values[index[valid]]
+    return out
+
+
+def build_sequences(
+    user_codes: np.ndarray,
+    item_codes: np.ndarray,
+    times: np.ndarray,
+    weights: np.ndarray | None = None,
+) -> Sequences:
+    """Group events into chronological per-user sequences.
+
+    Parameters
+    ----------
+    user_codes : ndarray of int, shape (n_events,)
+    item_codes : ndarray of int, shape (n_events,)
+    times : ndarray, shape (n_events,)
+        Sortable times; ties keep row order.
+    weights : ndarray, default=None
+        Per-event target carried along.
+
+    Returns
+    -------
+    Sequences
+
+    Examples
+    --------
+    >>> s = build_sequences(np.array([2, 1, 2]), np.array([7, 8, 9]), np.array([5, 0, 1]))
+    >>> s.users.tolist(), s.items.tolist(), s.offsets.tolist()
+    ([1, 2], [8, 9, 7], [0, 1, 3])
+    """
+    user_codes = np.asarray(user_codes, dtype=np.int64)
+    order = chronological_order(user_codes, times)
+    sorted_users = user_codes[order]
+    boundaries = np.flatnonzero(sorted_users[1:] != sorted_users[:-1]) + 1
+    starts = np.concatenate([[0], boundaries]).astype(np.int64)
+    return Sequences(
+        users=sorted_users[starts] if len(order) else np.zeros(0, dtype=np.int64),
+        offsets=np.concatenate([starts, [len(order)]]).astype(np.int64),
+        items=np.asarray(item_codes, dtype=np.int64)[order],
+        times=np.asarray(times)[order],
+        rows=order.astype(np.int64),
+        weights=None if weights is None else np.asarray(weights, dtype=np.float32)[order],
+    )

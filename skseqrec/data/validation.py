@@ -1,0 +1,274 @@
+"""Validation of interaction DataFrames.
+
+Every public entry point that takes interactions goes through
+:func:`check_interactions`, so the same input gives the same error everywhere.
+Errors name the column, an offending value and how many rows are affected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Interactions", "check_interactions", "to_pandas"]
+
+
+@dataclass(frozen=True)
+class Interactions:
+    """Validated interaction columns as numpy arrays.
+
+    Attributes
+    ----------
+    users, items : ndarray or pandas ExtensionArray
+        Raw ids, one per row, in the caller's order.
+    times : ndarray of float64 or int64
+        Sortable times (datetimes become int64 nanoseconds since the epoch, UTC).
+    y : ndarray of float64 or None
+        Optional per-row target.
+    user_dtype, item_dtype : dtype
+        The dtypes of the caller's id columns, restored in every output frame.
+    """
+
+    users: object
+    items: object
+    times: np.ndarray
+    y: np.ndarray | None
+    user_dtype: object
+    item_dtype: object
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+def to_pandas(X, *, name: str = "X") -> pd.DataFrame:
+    """Return ``X`` as a pandas DataFrame (polars frames are converted once).
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is not a DataFrame.
+    """
+    if isinstance(X, pd.DataFrame):
+        return X
+    module = type(X).__module__.split(".")[0]
+    if module == "polars" and hasattr(X, "to_pandas"):
+        return X.to_pandas()
+    raise TypeError(
+        f"{name} must be a pandas (or polars) DataFrame of interactions, got {type(X).__name__}."
+    )
+
+
+def _preview(values) -> str:
+    values = list(values[:3])
+    return ", ".join(repr(v) for v in values)
+
+
+def _column(X: pd.DataFrame, column: str, role: str, name: str) -> pd.Series:
+    if not isinstance(column, str) or not column:
+        raise TypeError(f"{role}_col must be a non-empty string, got {column!r}.")
+    if column not in X.columns:
+        raise ValueError(
+            f"{name} has no column {column!r} ({role}_col); its columns are {list(X.columns)!r}. "
+            f"Pass {role}_col=... to name the {role} column."
+        )
+    selected = X.loc[:, column]
+    if isinstance(selected, pd.DataFrame):
+        raise ValueError(
+            f"{name} has {selected.shape[1]} columns named {column!r} ({role}_col); "
+            "column names must be unique."
+        )
+    return selected
+
+
+def _check_missing(series: pd.Series, column: str, name: str) -> None:
+    missing = series.isna().to_numpy()
+    n_missing = int(missing.sum())
+    if n_missing:
+        first = int(np.flatnonzero(missing)[0])
+        raise ValueError(
+            f"Column {column!r} of {name} has {n_missing} missing value(s) (NaN/None/NaT) "
+            f"out of {len(series)} rows, the first at row position {first} "
+            f"(index {series.index[first]!r}). Drop or fill them before fitting."
+        )
+
+
+def _check_ids(series: pd.Series, column: str, name: str):
+    """Validate an id column and return its values and dtype."""
+    _check_missing(series, column, name)
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        # Categories carry the real type; check them like a plain column.
+        _check_scalar_kind(pd.Series(dtype.categories), column, name, len(series))
+        return series.to_numpy(dtype=dtype.categories.dtype), dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        raise TypeError(f"Column {column!r} of {name} holds booleans; ids must be int or str.")
+    if pd.api.types.is_float_dtype(dtype):
+        values = series.to_numpy()
+        fractional = values != np.floor(values)
+        if fractional.any():
+            raise TypeError(
+                f"Column {column!r} of {name} holds non-integer floats "
+                f"(e.g. {values[fractional][0]!r}, {int(fractional.sum())} rows); ids must be "
+                "int, str or categorical."
+            )
+        return values, dtype
+    if pd.api.types.is_integer_dtype(dtype):
+        return series.to_numpy(), dtype
+    if pd.api.types.is_string_dtype(dtype) or dtype == object:
+        values = series.to_numpy(dtype=object)
+        _check_scalar_kind(series, column, name, len(series))
+        return values, dtype
+    raise TypeError(
+        f"Column {column!r} of {name} has dtype {dtype}; ids must be int, str or categorical "
+        f"(first values: {_preview(series.to_numpy())})."
+    )
+
+
+def _check_scalar_kind(series: pd.Series, column: str, name: str, n_rows: int) -> None:
+    """Reject object columns that mix strings with numbers (or hold other objects)."""
+    if series.dtype != object and not pd.api.types.is_string_dtype(series.dtype):
+        return
+    values = series.to_numpy(dtype=object)
+    is_str = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
+    if is_str.all():
+        return
+    is_int = np.fromiter(
+        (isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values),
+        dtype=bool,
+        count=len(values),
+    )
+    if is_int.all():
+        return
+    if is_str.any():
+        odd = ~is_str
+        raise TypeError(
+            f"Column {column!r} of {name} mixes id types: {int(is_str.sum())} str values and "
+            f"{int(odd.sum())} others (e.g. {values[odd][0]!r} of type "
+            f"{type(values[odd][0]).__name__}) in {n_rows} rows. Convert the column to one type, "
+            f"e.g. X[{column!r}].astype(str)."
+        )
+    odd = ~is_int
+    raise TypeError(
+        f"Column {column!r} of {name} holds values that are neither int nor str "
+        f"(e.g. {values[odd][0]!r}, {int(odd.sum())} rows)."
+    )
+
+
+def _check_times(series: pd.Series, column: str, name: str) -> np.ndarray:
+    _check_missing(series, column, name)
+    dtype = series.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(dtype):
+        # Any unit, tz-aware or not: int64 nanoseconds on one (UTC) axis.
+        return series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]").view(
+            np.int64
+        ) if isinstance(dtype, pd.DatetimeTZDtype) else series.to_numpy("datetime64[ns]").view(
+            np.int64
+        )
+    if pd.api.types.is_bool_dtype(dtype):
+        raise TypeError(f"Column {column!r} of {name} holds booleans; times must be numbers or datetimes.")
+    if pd.api.types.is_numeric_dtype(dtype):
+        values = series.to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            raise ValueError(
+                f"Column {column!r} of {name} has {int(bad.sum())} infinite value(s) "
+                f"(e.g. {values[bad][0]!r}); times must be finite."
+            )
+        if pd.api.types.is_integer_dtype(dtype):
+            return series.to_numpy(dtype=np.int64)
+        return values
+    raise TypeError(
+        f"Column {column!r} of {name} has dtype {dtype} (first values: "
+        f"{_preview(series.to_numpy())}); times must be int/float (epoch or order index) or "
+        f"datetime64. Convert with pd.to_datetime(X[{column!r}]) or .astype(int)."
+    )
+
+
+def check_interactions(
+    X,
+    y=None,
+    *,
+    user_col: str = "user_id",
+    item_col: str = "item_id",
+    time_col: str = "timestamp",
+    y_range: tuple[float, float] | None = None,
+    require_y: bool = False,
+    name: str = "X",
+) -> Interactions:
+    """Validate an interactions DataFrame and return its columns as arrays.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame or polars.DataFrame
+        One row per event.
+    y : array-like of shape (n_rows,), default=None
+        Optional per-event target (soft label or rating).
+    user_col, item_col, time_col : str
+        Column names.
+    y_range : tuple of float, default=None
+        Inclusive bounds ``y`` must lie in.
+    require_y : bool, default=False
+        Raise if ``y`` is None.
+    name : str, default="X"
+        How to call the frame in messages.
+
+    Returns
+    -------
+    Interactions
+
+    Raises
+    ------
+    TypeError
+        ``X`` is not a DataFrame, or a column has an unusable type.
+    ValueError
+        Missing column, empty frame, missing values, bad ``y``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"user_id": [1, 1], "item_id": ["a", "b"], "timestamp": [0, 1]})
+    >>> check_interactions(X).items
+    array(['a', 'b'], dtype=object)
+    """
+    X = to_pandas(X, name=name)
+    users_s = _column(X, user_col, "user", name)
+    items_s = _column(X, item_col, "item", name)
+    times_s = _column(X, time_col, "time", name)
+    if len(X) == 0:
+        raise ValueError(f"{name} is empty (0 rows); at least one user with two events is needed.")
+    users, user_dtype = _check_ids(users_s, user_col, name)
+    items, item_dtype = _check_ids(items_s, item_col, name)
+    times = _check_times(times_s, time_col, name)
+    y_arr = None
+    if y is None:
+        if require_y:
+            raise ValueError(f"y is required: one target value per row of {name} ({len(X)} rows).")
+    else:
+        if isinstance(y, (pd.Series, pd.DataFrame)) and isinstance(y, pd.DataFrame):
+            if y.shape[1] != 1:
+                raise ValueError(f"y must be one-dimensional, got a DataFrame with {y.shape[1]} columns.")
+            y = y.iloc[:, 0]
+        try:
+            y_arr = np.asarray(y, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"y must be numeric, got values such as {_preview(np.asarray(y))}.") from exc
+        if y_arr.ndim != 1:
+            raise ValueError(f"y must be one-dimensional, got shape {y_arr.shape}.")
+        if len(y_arr) != len(X):
+            raise ValueError(
+                f"y has {len(y_arr)} values but {name} has {len(X)} rows; pass one value per row."
+            )
+        bad = ~np.isfinite(y_arr)
+        if bad.any():
+            raise ValueError(f"y has {int(bad.sum())} NaN/inf value(s) out of {len(y_arr)} rows.")
+        if y_range is not None:
+            low, high = y_range
+            out = (y_arr < low) | (y_arr > high)
+            if out.any():
+                raise ValueError(
+                    f"y must lie in [{low}, {high}]; {int(out.sum())} of {len(y_arr)} rows are "
+                    f"outside (e.g. {y_arr[out][0]!r})."
+                )
+    return Interactions(users, items, times, y_arr, user_dtype, item_dtype)

@@ -1,0 +1,19 @@
+"""Warnings and errors raised by skseqrec."""
+
+__all__ = ["SkseqrecWarning", "DataDropWarning", "DeviceWarning", "VersionMismatchWarning"]
+
+
+class SkseqrecWarning(UserWarning):
+    """Base class of every warning skseqrec emits."""
+
+
+class DataDropWarning(SkseqrecWarning):
+    """Rows, users or items were left out on purpose; the message says how many."""
+
+
+class DeviceWarning(SkseqrecWarning):
+    """A model was moved to another device than the one it was fitted on."""
+
+
+class VersionMismatchWarning(SkseqrecWarning):
+    """A model saved by another skseqrec version was loaded."""
