@@ -1,0 +1,7 @@
+"""scikit-learn estimators: thin classes composing data, nn and training."""
+
+from ._base import BaseRecommender
+from .popularity import PopularityRecommender
+from .sasrec import SASRecClassifierEstimator
+
+__all__ = ["BaseRecommender", "PopularityRecommender", "SASRecClassifierEstimator"]

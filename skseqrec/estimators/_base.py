@@ -1,0 +1,384 @@
+"""What every skseqrec estimator shares: data plumbing, ranking, predict, score, state.
+
+Subclasses implement ``fit`` and ``_score_windows`` (scores of every catalogue item
+given left-padded history windows); everything that maps ids, excludes seen items,
+chunks the catalogue and builds output frames lives here once.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from .._version import __version__
+from ..data import IdEncoder, Sequences, build_sequences, check_interactions, pad_windows
+from ..exceptions import DataDropWarning, VersionMismatchWarning
+from ..metrics import ndcg_at_k
+from ..nn import mask_scores, topk_items
+
+__all__ = ["BaseRecommender", "PREDICT_PROBA_MAX_BYTES", "SCORING_CHUNK_BYTES"]
+
+#: ``predict_proba`` refuses results larger than this (bytes of float32).
+PREDICT_PROBA_MAX_BYTES = 2 * 1024**3
+#: Catalogue scores are computed for at most this many bytes of float32 at a time.
+SCORING_CHUNK_BYTES = 64 * 1024**2
+
+
+def _warn_dropped(what: str, count: int, total: int, why: str) -> None:
+    if count:
+        warnings.warn(f"{count} of {total} {what} {why}.", DataDropWarning, stacklevel=4)
+
+
+class BaseRecommender(BaseEstimator):
+    """Shared public methods of all skseqrec recommenders (not meant to be used directly)."""
+
+    _doc_link_module = "skseqrec"
+    _doc_link_template = "https://skseqrec.readthedocs.io/en/latest/api.html#{estimator_name}"
+
+    #: whether the model reads the time column at scoring time (HSTU does).
+    _uses_times = False
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        tags.target_tags.required = False
+        return tags
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "item_encoder_")
+
+    # ------------------------------------------------------------------ data
+    def _check(self, X, y=None, *, y_range=None, require_y=False, name="X"):
+        return check_interactions(
+            X, y, user_col=self.user_col, item_col=self.item_col, time_col=self.time_col,
+            y_range=y_range, require_y=require_y, name=name,
+        )
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """Item ids the model can recommend, sorted (codes ``1..n_items_`` in order)."""
+        check_is_fitted(self)
+        return self.item_encoder_.classes
+
+    @property
+    def n_items_(self) -> int:
+        check_is_fitted(self)
+        return len(self.item_encoder_)
+
+    def _encode_history(self, X, *, name="X", keep_unknown=False):
+        """Validate ``X`` and build its users' sequences over the fitted catalogue.
+
+        Returns ``(interactions, user_encoder, sequences)``; unknown items are dropped
+        from the sequences and counted in a warning unless ``keep_unknown``.
+        """
+        data = self._check(X, name=name)
+        users = IdEncoder.from_values(data.users, data.user_dtype)
+        items = self.item_encoder_.encode(data.items)
+        unknown = items == 0
+        if keep_unknown:
+            return data, users, build_sequences(users.encode(data.users), items, data.times)
+        _warn_dropped(f"rows of {name}", int(unknown.sum()), len(items),
+                      "have items unknown to the fitted model and are ignored")
+        known = ~unknown
+        sequences = build_sequences(users.encode(data.users)[known], items[known],
+                                    data.times[known])
+        return data, users, sequences
+
+    # --------------------------------------------------------------- scoring
+    def _score_windows(self, windows: torch.Tensor, times: torch.Tensor | None) -> torch.Tensor:
+        """Scores (B, n_items) of every item given left-padded windows (B, W) of codes."""
+        raise NotImplementedError
+
+    def _fallback_scores(self) -> torch.Tensor:
+        """Scores for an empty history: training popularity (log counts)."""
+        return torch.log1p(torch.as_tensor(self.item_counts_[1:], dtype=torch.float32))
+
+    def _inference_device(self) -> torch.device:
+        return torch.device("cpu")
+
+    def _max_len(self) -> int:
+        return getattr(self, "max_len", 1)
+
+    def _chunk_size(self) -> int:
+        return max(1, min(4096, SCORING_CHUNK_BYTES // (4 * max(self.n_items_, 1))))
+
+    def _iter_scores(self, items, times, starts, ends):
+        """Yield ``(rows, scores)`` for windows ``items[start:end]``, in chunks.
+
+        Windows are sorted by length so each chunk pads to its own longest window.
+        Empty windows are scored by popularity.
+        """
+        device = self._inference_device()
+        max_len = self._max_len()
+        lengths = np.minimum(ends - starts, max_len)
+        order = np.argsort(lengths, kind="stable")
+        chunk = self._chunk_size()
+        for begin in range(0, len(order), chunk):
+            rows = order[begin:begin + chunk]
+            windows = pad_windows(items, starts[rows], ends[rows], max_len)
+            window_t = torch.as_tensor(windows, device=device)
+            time_t = None
+            if self._uses_times:
+                time_t = torch.as_tensor(pad_windows(times, starts[rows], ends[rows], max_len,
+                                                     width=windows.shape[1]), device=device)
+            with torch.no_grad():
+                scores = self._score_windows(window_t, time_t).float()
+                empty = torch.as_tensor(lengths[rows] == 0, device=device)
+                if empty.any():
+                    scores[empty] = self._fallback_scores().to(device)
+            yield rows, scores
+
+    def _rank(self, sequences: Sequences, top_k: int, *, exclude_seen: bool = True,
+              allowed: np.ndarray | None = None, context_ends: np.ndarray | None = None):
+        """Top-k item codes and scores for each sequence (history = whole sequence).
+
+        Returns ``(codes, scores)`` of shape (n_sequences, min(top_k, n_items)); slots with no
+        admissible item hold code 0 and score -inf.
+        """
+        starts = sequences.offsets[:-1]
+        ends = sequences.offsets[1:] if context_ends is None else context_ends
+        k = min(top_k, self.n_items_)
+        codes = np.zeros((len(sequences), k), dtype=np.int64)
+        values = np.full((len(sequences), k), -np.inf, dtype=np.float32)
+        allowed_t = None
+        if allowed is not None:
+            allowed_t = torch.as_tensor(allowed[1:], device=self._inference_device())
+        for rows, scores in self._iter_scores(sequences.items, sequences.times, starts, ends):
+            exclude = None
+            if exclude_seen:
+                exclude = torch.as_tensor(pad_windows(sequences.items, starts[rows], ends[rows],
+                                                      np.iinfo(np.int64).max), device=scores.device)
+            mask_scores(scores, exclude, allowed_t)
+            top_values, top_codes = topk_items(scores, k)
+            top_codes = torch.where(torch.isinf(top_values), 0, top_codes)
+            codes[rows] = top_codes.cpu().numpy()
+            values[rows] = top_values.cpu().numpy()
+        return codes, values
+
+    # ---------------------------------------------------------------- public
+    def recommend(self, X, top_k: int = 10, *, exclude_seen: bool = True, items=None, users=None):
+        """Top-``top_k`` items for each user, given the history in ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Interactions to condition on (any users, also ones unseen at fit time).
+            Items unknown to the model are ignored and counted in a warning.
+        top_k : int, default=10
+        exclude_seen : bool, default=True
+            Remove items of the user's history in ``X`` from the candidates.
+        items : array-like, default=None
+            Restrict candidates to these item ids (unknown ids are counted and ignored).
+        users : array-like, default=None
+            Only recommend to these users (each must have rows in ``X``).
+
+        Returns
+        -------
+        DataFrame
+            Columns ``[user_col, item_col, "score", "rank"]``, sorted by user then rank,
+            ``top_k`` rows per user (fewer when fewer admissible items exist, warned),
+            ids in the caller's dtypes.
+
+        Raises
+        ------
+        ValueError
+            Bad ``X``, ``top_k`` < 1, or ``users`` not present in ``X``.
+        """
+        check_is_fitted(self)
+        if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
+            raise ValueError(f"top_k must be a positive int, got {top_k!r}.")
+        data, user_encoder, sequences = self._encode_history(X)
+        all_users = user_encoder.classes
+        if users is not None:
+            wanted = np.asarray(users, dtype=object if user_encoder.classes.dtype == object else None)
+            codes = user_encoder.encode(wanted)
+            if (codes == 0).any():
+                missing = wanted[codes == 0]
+                raise ValueError(
+                    f"{int((codes == 0).sum())} of {len(wanted)} users passed in `users` have no "
+                    f"rows in X (e.g. {missing[0]!r}); X must hold the history to condition on."
+                )
+            keep_codes = np.unique(codes)
+        else:
+            keep_codes = np.arange(1, len(all_users) + 1)
+        # users whose every item is unknown still get a (popularity) recommendation
+        sequences = _with_all_users(sequences, keep_codes)
+        n_empty = int((sequences.lengths == 0).sum())
+        _warn_dropped("users", n_empty, len(sequences),
+                      "have no item known to the model in X; they get the most popular items")
+        allowed = None
+        if items is not None:
+            item_codes = self.item_encoder_.encode(np.asarray(items, dtype=object if
+                                                              self.item_encoder_.classes.dtype == object else None))
+            _warn_dropped("ids in `items`", int((item_codes == 0).sum()), len(item_codes),
+                          "are unknown to the model and are ignored")
+            allowed = np.zeros(self.n_items_ + 1, dtype=bool)
+            allowed[item_codes[item_codes > 0]] = True
+        codes, values = self._rank(sequences, top_k, exclude_seen=exclude_seen, allowed=allowed)
+        found = codes > 0
+        n_short = int((found.sum(axis=1) < top_k).sum())
+        _warn_dropped("users", n_short, len(sequences),
+                      f"have fewer than top_k={top_k} admissible items and get shorter lists")
+        row_user = np.repeat(sequences.users, codes.shape[1]).reshape(codes.shape)
+        rank = np.broadcast_to(np.arange(1, codes.shape[1] + 1), codes.shape)
+        frame = pd.DataFrame({
+            self.user_col: user_encoder.decode(row_user[found]),
+            self.item_col: self.item_encoder_.decode(codes[found]),
+            "score": values[found].astype(np.float64),
+            "rank": rank[found].astype(np.int64),
+        })
+        return frame
+
+    def _event_windows(self, X, name="X"):
+        """For each row of X: the window of known items before it (same user)."""
+        data, user_encoder, sequences = self._encode_history(X, name=name, keep_unknown=True)
+        known = sequences.items > 0
+        user_index = np.repeat(np.arange(len(sequences)), sequences.lengths)
+        known_items = sequences.items[known]
+        known_times = sequences.times[known]
+        n_known = np.bincount(user_index[known], minlength=len(sequences))
+        known_offsets = np.concatenate([[0], np.cumsum(n_known)])
+        # known events strictly before each event of the same user
+        before = np.cumsum(known) - known
+        before -= np.repeat(before[sequences.offsets[:-1]], sequences.lengths)
+        starts = known_offsets[user_index]
+        ends = starts + before
+        return data, sequences, known_items, known_times, starts, ends
+
+    def predict(self, X):
+        """Most likely item of each row's event given the same user's earlier rows in ``X``.
+
+        The argmax of :meth:`predict_proba` (seen items are not excluded). A user's first
+        event has no history and gets the most popular training item.
+
+        Returns
+        -------
+        ndarray or ExtensionArray of shape (n_rows,)
+            Item ids in the fitted item dtype, aligned with the rows of ``X``.
+        """
+        check_is_fitted(self)
+        data, sequences, items, times, starts, ends = self._event_windows(X)
+        best = np.zeros(sequences.n_events, dtype=np.int64)
+        for rows, scores in self._iter_scores(items, times, starts, ends):
+            best[rows] = scores.argmax(dim=1).cpu().numpy() + 1
+        out = np.empty(len(best), dtype=np.int64)
+        out[sequences.rows] = best
+        return self.item_encoder_.decode(out)
+
+    def predict_proba(self, X):
+        """Probability of every item in ``classes_`` for each row's event.
+
+        Softmax of the model's scores given the user's earlier rows in ``X``. The result
+        has ``n_rows * n_items`` floats; it is refused above ``PREDICT_PROBA_MAX_BYTES``
+        (2 GiB); use :meth:`recommend` for large catalogues.
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_items)
+        """
+        check_is_fitted(self)
+        data, sequences, items, times, starts, ends = self._event_windows(X)
+        size = sequences.n_events * self.n_items_ * 4
+        if size > PREDICT_PROBA_MAX_BYTES:
+            raise ValueError(
+                f"predict_proba would return {sequences.n_events} x {self.n_items_} floats "
+                f"({size / 1024**3:.1f} GiB > {PREDICT_PROBA_MAX_BYTES / 1024**3:.0f} GiB); call it "
+                "on fewer rows, or use recommend(top_k=...)."
+            )
+        proba = np.empty((sequences.n_events, self.n_items_), dtype=np.float32)
+        for rows, scores in self._iter_scores(items, times, starts, ends):
+            proba[sequences.rows[rows]] = torch.softmax(scores, dim=1).cpu().numpy()
+        return proba
+
+    def _last_event_targets(self, X, name="X"):
+        """(history sequences, target codes) for every user of X with >= 2 rows."""
+        data, user_encoder, sequences = self._encode_history(X, name=name, keep_unknown=True)
+        lengths = sequences.lengths
+        eligible = lengths >= 2
+        if not eligible.any():
+            raise ValueError(
+                f"{name} has no user with two events ({len(sequences)} users, {len(data)} rows); "
+                "each evaluated user needs a history and a last event."
+            )
+        _warn_dropped(f"users of {name}", int((~eligible).sum()), len(sequences),
+                      "have a single event and are not evaluated")
+        sequences = sequences.select(eligible)
+        targets = sequences.items[sequences.last(1)]
+        history = sequences.drop_last(1)
+        known = history.items > 0
+        if not known.all():
+            history = _drop_events(history, known)
+        _warn_dropped(f"evaluated users' targets in {name}", int((targets == 0).sum()), len(targets),
+                      "are items unknown to the model (counted as misses)")
+        return history, targets
+
+    def score(self, X, y=None):
+        """NDCG@10 of each user's last event in ``X`` given the events before it.
+
+        Full-catalogue ranking, items of the user's history excluded; users with a single
+        event are skipped (counted in a warning); targets unknown to the model count as
+        misses. Higher is better.
+
+        Returns
+        -------
+        float
+        """
+        check_is_fitted(self)
+        history, targets = self._last_event_targets(X)
+        ranked, _ = self._rank(history, 10, exclude_seen=True)
+        return ndcg_at_k(_pad_columns(ranked, 10), targets, k=10)
+
+    # ----------------------------------------------------------------- state
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_skseqrec_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        version = state.pop("_skseqrec_version", None)
+        if version is not None and version != __version__:
+            warnings.warn(
+                f"This {type(self).__name__} was saved with skseqrec {version} and is loaded "
+                f"with {__version__}; results may differ.", VersionMismatchWarning, stacklevel=2,
+            )
+        super().__setstate__(state)
+
+
+def _pad_columns(ranked: np.ndarray, k: int) -> np.ndarray:
+    if ranked.shape[1] >= k:
+        return ranked
+    return np.pad(ranked, ((0, 0), (0, k - ranked.shape[1])))
+
+
+def _drop_events(sequences: Sequences, keep: np.ndarray) -> Sequences:
+    user_index = np.repeat(np.arange(len(sequences)), sequences.lengths)
+    lengths = np.bincount(user_index[keep], minlength=len(sequences))
+    return Sequences(
+        users=sequences.users,
+        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        items=sequences.items[keep], times=sequences.times[keep], rows=sequences.rows[keep],
+        weights=None if sequences.weights is None else sequences.weights[keep],
+    )
+
+
+def _with_all_users(sequences: Sequences, user_codes: np.ndarray) -> Sequences:
+    """Sequences for exactly ``user_codes`` (sorted); users absent get empty sequences."""
+    position = np.searchsorted(sequences.users, user_codes)
+    present = (position < len(sequences.users)) & (
+        sequences.users[np.minimum(position, len(sequences.users) - 1)] == user_codes
+        if len(sequences.users) else False)
+    lengths = np.zeros(len(user_codes), dtype=np.int64)
+    lengths[present] = sequences.lengths[position[present]]
+    chosen = sequences.select(position[present])
+    return Sequences(
+        users=np.asarray(user_codes, dtype=np.int64),
+        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        items=chosen.items, times=chosen.times, rows=chosen.rows, weights=chosen.weights,
+    )

@@ -1,0 +1,29 @@
+"""Pure-torch building blocks: attention, blocks, positions, encoders, losses, samplers.
+
+Nothing here knows about pandas, scikit-learn or external ids.
+"""
+
+from .attention import MultiHeadSelfAttention
+from .blocks import FeedForward, PreNormBlock
+from .context import SequenceContext
+from .encoder import SequenceEncoder
+from .losses import bce_negatives_loss, masked_mean, sampled_softmax_loss
+from .positional import LearnablePositionalEmbedding, NoPositionalEmbedding
+from .samplers import uniform_negatives
+from .topk import mask_scores, topk_items
+
+__all__ = [
+    "FeedForward",
+    "LearnablePositionalEmbedding",
+    "MultiHeadSelfAttention",
+    "NoPositionalEmbedding",
+    "PreNormBlock",
+    "SequenceContext",
+    "SequenceEncoder",
+    "bce_negatives_loss",
+    "mask_scores",
+    "masked_mean",
+    "sampled_softmax_loss",
+    "topk_items",
+    "uniform_negatives",
+]

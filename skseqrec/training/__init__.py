@@ -1,0 +1,9 @@
+"""Training loop, callbacks, history, device handling."""
+
+from .callbacks import Callback, EarlyStopping, ProgressBar
+from .device import autocast, resolve_device
+from .history import History
+from .loop import Trainer
+
+__all__ = ["Callback", "EarlyStopping", "History", "ProgressBar", "Trainer", "autocast",
+           "resolve_device"]
