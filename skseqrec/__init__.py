@@ -1,6 +1,7 @@
 """skseqrec: transformer sequential recommenders for scikit-learn users."""
 
 from ._version import __version__
-from .estimators import PopularityRecommender, SASRecClassifierEstimator
+from .estimators import ESASRecEstimator, PopularityRecommender, SASRecClassifierEstimator
 
-__all__ = ["PopularityRecommender", "SASRecClassifierEstimator", "__version__"]
+__all__ = [
+    "ESASRecEstimator","PopularityRecommender", "SASRecClassifierEstimator", "__version__"]

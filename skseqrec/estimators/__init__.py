@@ -1,7 +1,8 @@
 """scikit-learn estimators: thin classes composing data, nn and training."""
 
 from ._base import BaseRecommender
+from .esasrec import ESASRecEstimator
 from .popularity import PopularityRecommender
 from .sasrec import SASRecClassifierEstimator
 
-__all__ = ["BaseRecommender", "PopularityRecommender", "SASRecClassifierEstimator"]
+__all__ = ["BaseRecommender", "ESASRecEstimator", "PopularityRecommender", "SASRecClassifierEstimator"]

@@ -54,8 +54,19 @@ class TransformerRecommender(BaseRecommender):
     def _build_module(self, n_items: int) -> torch.nn.Module:
         raise NotImplementedError
 
-    def _loss(self, module, batch: dict, generator: torch.Generator) -> torch.Tensor:
+    def _objective(self, module, hidden, targets, valid, labels, generator) -> torch.Tensor:
+        """Loss of next-item ``targets`` (B, L) given ``hidden`` states (B, L, d)."""
         raise NotImplementedError
+
+    def _loss(self, module, batch: dict, generator: torch.Generator) -> torch.Tensor:
+        """Shifted-sequence objective: every position predicts the next event."""
+        sequence = batch["sequence"]
+        inputs, targets = sequence[:, :-1], sequence[:, 1:]
+        valid = (inputs != 0) & (targets != 0)
+        if batch.get("last_only"):
+            valid[:, :-1] = False
+        labels = batch["labels"][:, 1:] if "labels" in batch else None
+        return self._objective(module, module(inputs), targets, valid, labels, generator)
 
     def _check_params(self) -> None:
         P.validate_params(self, self._param_specs)

@@ -153,16 +153,9 @@ class SASRecClassifierEstimator(TransformerRecommender):
             dropout=self.dropout_rate, final_norm=True,
         )
 
-    def _loss(self, module, batch, generator):
-        sequence = batch["sequence"]
-        inputs, targets = sequence[:, :-1], sequence[:, 1:]
-        valid = (inputs != 0) & (targets != 0)
-        if batch.get("last_only"):
-            valid[:, :-1] = False
-        hidden = module(inputs)
+    def _objective(self, module, hidden, targets, valid, labels, generator):
         positive = module.score_items(hidden, targets.unsqueeze(-1)).squeeze(-1)
         negatives = uniform_negatives((*targets.shape, self.num_negatives), module.n_items,
-                                      generator=generator, device=sequence.device)
+                                      generator=generator)
         negative = module.score_items(hidden, negatives)
-        labels = batch["labels"][:, 1:] if "labels" in batch else None
         return bce_negatives_loss(positive, negative, valid, labels)

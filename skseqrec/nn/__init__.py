@@ -4,16 +4,26 @@ Nothing here knows about pandas, scikit-learn or external ids.
 """
 
 from .attention import MultiHeadSelfAttention
-from .blocks import FeedForward, PreNormBlock
+from .blocks import FeedForward, LiGRBlock, PostNormBlock, PreNormBlock, SwiGLU
 from .context import SequenceContext
 from .encoder import SequenceEncoder
-from .losses import bce_negatives_loss, masked_mean, sampled_softmax_loss
+from .losses import (
+    bce_negatives_loss,
+    full_softmax_loss,
+    gbce_beta,
+    gbce_loss,
+    masked_mean,
+    sampled_softmax_loss,
+)
 from .positional import LearnablePositionalEmbedding, NoPositionalEmbedding
-from .samplers import uniform_negatives
+from .samplers import shared_negatives, uniform_negatives
 from .topk import mask_scores, topk_items
 
 __all__ = [
     "FeedForward",
+    "LiGRBlock",
+    "PostNormBlock",
+    "SwiGLU",
     "LearnablePositionalEmbedding",
     "MultiHeadSelfAttention",
     "NoPositionalEmbedding",
@@ -21,6 +31,10 @@ __all__ = [
     "SequenceContext",
     "SequenceEncoder",
     "bce_negatives_loss",
+    "full_softmax_loss",
+    "gbce_beta",
+    "gbce_loss",
+    "shared_negatives",
     "mask_scores",
     "masked_mean",
     "sampled_softmax_loss",

@@ -8,7 +8,7 @@ from torch import nn
 from .attention import MultiHeadSelfAttention
 from .context import SequenceContext
 
-__all__ = ["FeedForward", "PreNormBlock"]
+__all__ = ["FeedForward", "LiGRBlock", "PostNormBlock", "PreNormBlock", "SwiGLU"]
 
 
 class FeedForward(nn.Module):
@@ -42,3 +42,65 @@ class PreNormBlock(nn.Module):
     def forward(self, x: torch.Tensor, context: SequenceContext) -> torch.Tensor:
         x = x + self.dropout(self.attention(self.attn_norm(x), context))
         return x + self.dropout(self.feed_forward(self.ff_norm(x)))
+
+
+class SwiGLU(nn.Module):
+    """``W2 dropout(SiLU(W1 x) * W3 x)`` with a hidden size of ``mult * d`` and no bias."""
+
+    def __init__(self, d_model: int, mult: int = 4, dropout: float = 0.0):
+        super().__init__()
+        self.gate_up = nn.Linear(d_model, 2 * mult * d_model, bias=False)
+        self.down = nn.Linear(mult * d_model, d_model, bias=False)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x):
+        gate, up = self.gate_up(x).chunk(2, dim=-1)
+        return self.down(self.dropout(nn.functional.silu(gate) * up))
+
+
+class LiGRBlock(nn.Module):
+    """LiGR layer (eSASRec): pre-LN sub-layers with sigmoid-gated residuals.
+
+    ``h = x + sigmoid(G1 x) * Dropout(MHA(LN1(x)))``;
+    ``out = h + sigmoid(G2 h) * Dropout(SwiGLU(LN2(h)))``. The gates read the
+    un-normalised residual stream.
+    """
+
+    def __init__(self, d_model: int, n_heads: int, dropout: float, ff_mult: int = 4,
+                 norm=nn.LayerNorm, rotary: nn.Module | None = None):
+        super().__init__()
+        self.attn_norm = norm(d_model)
+        self.attention = MultiHeadSelfAttention(d_model, n_heads, dropout, rotary=rotary)
+        self.attn_gate = nn.Linear(d_model, d_model)
+        self.ff_norm = norm(d_model)
+        self.feed_forward = SwiGLU(d_model, ff_mult, dropout)
+        self.ff_gate = nn.Linear(d_model, d_model)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, context: SequenceContext) -> torch.Tensor:
+        attended = self.dropout(self.attention(self.attn_norm(x), context))
+        h = x + torch.sigmoid(self.attn_gate(x)) * attended
+        fed = self.dropout(self.feed_forward(self.ff_norm(h)))
+        return h + torch.sigmoid(self.ff_gate(h)) * fed
+
+
+class PostNormBlock(nn.Module):
+    """The original SASRec block (Kang & McAuley 2018, "hybrid" norm).
+
+    Queries are normalised, keys/values are not; the attention residual is added to the
+    normalised queries; then ``LN -> FFN (ReLU)`` with a residual to its normalised input.
+    """
+
+    def __init__(self, d_model: int, n_heads: int, dropout: float, ff_mult: int = 1):
+        super().__init__()
+        self.attn_norm = nn.LayerNorm(d_model)
+        self.attention = MultiHeadSelfAttention(d_model, n_heads, dropout)
+        self.ff_norm = nn.LayerNorm(d_model)
+        self.feed_forward = FeedForward(d_model, ff_mult, dropout, activation=nn.ReLU)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, context: SequenceContext) -> torch.Tensor:
+        queries = self.attn_norm(x)
+        x = queries + self.dropout(self.attention(queries, context, keys=x))
+        x = self.ff_norm(x)
+        return x + self.dropout(self.feed_forward(x))

@@ -85,7 +85,12 @@ class SequenceEncoder(nn.Module):
         return table.weight
 
     def score_items(self, hidden: torch.Tensor, item_codes: torch.Tensor) -> torch.Tensor:
-        """Dot products of ``hidden`` (..., d) with the given items (..., k) -> (..., k)."""
+        """Scores of given items: per position (..., k) -> (..., k), or shared (k,) -> (..., k).
+
+        Shared items (a 1-D tensor, e.g. negatives drawn once per batch) cost one matmul.
+        """
+        if item_codes.dim() == 1:
+            return hidden @ self.output_weight[item_codes].T
         return (hidden.unsqueeze(-2) * self.output_weight[item_codes]).sum(-1)
 
     def score_all(self, hidden: torch.Tensor) -> torch.Tensor:

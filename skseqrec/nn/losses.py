@@ -8,7 +8,14 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["bce_negatives_loss", "sampled_softmax_loss", "masked_mean"]
+__all__ = [
+    "bce_negatives_loss",
+    "full_softmax_loss",
+    "gbce_beta",
+    "gbce_loss",
+    "masked_mean",
+    "sampled_softmax_loss",
+]
 
 
 def masked_mean(values: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
@@ -39,15 +46,71 @@ def bce_negatives_loss(positive_logits, negative_logits, valid, labels=None):
     return masked_mean(positive + negative, valid)
 
 
-def sampled_softmax_loss(positive_logits, negative_logits, valid):
-    """Cross-entropy of the positive against ``k`` sampled negatives (class 0 = positive).
+def sampled_softmax_loss(positive_logits, negative_logits, valid, *, positive_items=None,
+                         negative_items=None):
+    """Cross-entropy of the positive against sampled negatives (class 0 = positive).
 
     Parameters
     ----------
     positive_logits : Tensor (B, L)
-    negative_logits : Tensor (B, L, k)
+    negative_logits : Tensor (B, L, k) or (k,)-shared scores of shape (B, L, k)
+        Scores of the negatives at each position. With negatives shared by the whole
+        batch, compute them with one matmul ``hidden @ W[negatives].T``.
+    valid : BoolTensor (B, L)
+    positive_items, negative_items : LongTensor, optional
+        When both are given, a negative equal to the position's positive ("accidental
+        hit") is removed from that position's softmax.
+    """
+    if positive_items is not None and negative_items is not None:
+        negative_items = negative_items.expand(negative_logits.shape)
+        hits = negative_items == positive_items.unsqueeze(-1)
+        negative_logits = negative_logits.masked_fill(hits, float("-inf"))
+    logits = torch.cat([positive_logits.unsqueeze(-1), negative_logits], dim=-1).float()
+    loss = torch.logsumexp(logits, dim=-1) - logits[..., 0]
+    return masked_mean(loss, valid)
+
+
+def full_softmax_loss(logits, targets, valid):
+    """Cross-entropy over the whole catalogue.
+
+    Parameters
+    ----------
+    logits : Tensor (B, L, n_items)
+        Column ``j`` scores item code ``j + 1``.
+    targets : LongTensor (B, L)
+        Item codes (1-based); padding positions are ignored through ``valid``.
     valid : BoolTensor (B, L)
     """
-    logits = torch.cat([positive_logits.unsqueeze(-1), negative_logits], dim=-1)
-    loss = torch.logsumexp(logits.float(), dim=-1) - positive_logits.float()
-    return masked_mean(loss, valid)
+    loss = F.cross_entropy(logits[valid].float(), targets[valid] - 1, reduction="sum")
+    return loss / valid.sum().clamp_min(1)
+
+
+def gbce_beta(n_negatives: int, n_items: int, t: float) -> float:
+    """gBCE's positive-probability exponent (Petrov & Macdonald 2023).
+
+    ``alpha = k / (|I| - 1)``; ``beta = alpha * (t * (1 - 1/alpha) + 1/alpha)``. ``t = 0``
+    gives ``beta = 1`` (plain BCE), ``t = 1`` gives ``beta = alpha``.
+
+    Examples
+    --------
+    >>> gbce_beta(256, 3707, 0.0)
+    1.0
+    >>> round(gbce_beta(256, 3707, 1.0), 6) == round(256 / 3706, 6)
+    True
+    """
+    alpha = n_negatives / (n_items - 1)
+    return alpha * (t * (1.0 - 1.0 / alpha) + 1.0 / alpha)
+
+
+def gbce_loss(positive_logits, negative_logits, valid, *, beta: float):
+    """Generalised BCE: ``-log(sigmoid(s+)^beta) - sum_j log(1 - sigmoid(s-_j))``.
+
+    Averaged over the ``k + 1`` terms and over valid positions. Computed as BCE on the
+    transformed positive logit ``log(1 / (sigmoid(s+)^-beta - 1))`` in float64.
+    """
+    positive = positive_logits.double()
+    # log sigmoid(s)^beta = beta * logsigmoid(s); BCE(gamma, 1) = -log sigmoid(gamma)
+    positive_term = -beta * F.logsigmoid(positive)
+    negative_term = F.softplus(negative_logits.double()).sum(-1)
+    k = negative_logits.shape[-1]
+    return masked_mean((positive_term + negative_term) / (k + 1), valid).float()

@@ -1,0 +1,1 @@
+"""Benchmark scripts (not collected by pytest): print figures and write JSON records."""

@@ -1,0 +1,183 @@
+"""Train, evaluate under a PROTOCOL.md protocol and write a JSON record.
+
+Example::
+
+    python -m benchmarks.run --dataset ml-100k --protocol loo --model sasrec --seeds 0 1 2
+
+Protocols (../shared/PROTOCOL.md), full-catalogue ranking, seen items excluded:
+
+* ``loo``: test target = each user's last event; the model is fitted on everything before
+  each user's last two events and early-stopped on the second-to-last (``X_valid``); at test
+  time the input is the whole history before the target (validation event included).
+* ``time``: cut-off T leaves the last 5 % of events after it; train on events before T
+  (early stopping carves its validation set out of that with the same rule); test users
+  have events on both sides; target = first event at/after T, input = all events before T.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import inspect
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+import skseqrec
+from skseqrec import metrics
+from skseqrec.datasets import shared_data_path
+
+from .models import MODELS
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def load_dataset(name: str) -> tuple[pd.DataFrame, str, str]:
+    """(interactions, file path, sha256) of a dataset in ../shared/data."""
+    folder = shared_data_path(name)
+    if folder is None:
+        sys.exit(f"dataset {name!r} not found under shared/data (set SKSEQREC_SHARED_DATA)")
+    path = folder / ("ratings.csv.gz" if (folder / "ratings.csv.gz").exists()
+                     else "interactions.csv.gz")
+    frame = pd.read_csv(path)
+    if "timestamp" not in frame.columns:  # order-only sets: position is the time
+        frame = frame.rename(columns={"seq_index": "timestamp"})
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return frame[["user_id", "item_id", "timestamp"]], str(path), digest
+
+
+def _chronological(frame):
+    return frame.sort_values(["user_id", "timestamp"], kind="stable")
+
+
+def split_loo(frame):
+    """(fit data, validation frame, test context, test targets)."""
+    frame = _chronological(frame)
+    from_end = frame.groupby("user_id").cumcount(ascending=False)
+    fit = frame[from_end >= 2]
+    valid = frame[from_end >= 1]
+    return fit, valid, frame[from_end >= 1], frame[from_end == 0]
+
+
+def split_time(frame, quantile=0.95):
+    frame = _chronological(frame)
+    cut = np.quantile(frame["timestamp"].to_numpy(), quantile, method="lower")
+    before = frame[frame["timestamp"] < cut]
+    after = frame[frame["timestamp"] >= cut]
+    users = np.intersect1d(before["user_id"].unique(), after["user_id"].unique())
+    targets = after[after["user_id"].isin(users)].groupby("user_id", sort=True).head(1)
+    return before, None, before[before["user_id"].isin(users)], targets, cut
+
+
+def evaluate(model, context, targets, ks=(10, 20)):
+    recs = model.recommend(context, top_k=max(ks), users=targets["user_id"].unique())
+    width = max(ks)
+    ranked = recs.pivot(index="user_id", columns="rank", values="item_id")
+    ranked = ranked.reindex(index=np.sort(targets["user_id"].unique()), columns=range(1, width + 1))
+    truth = targets.set_index("user_id")["item_id"].loc[ranked.index].to_numpy()
+    ranked = ranked.to_numpy()
+    filled = np.where(pd.isna(ranked), -1, ranked)
+    out = {}
+    for k in ks:
+        out[f"hr@{k}"] = metrics.hit_rate_at_k(filled, truth, k=k)
+        out[f"ndcg@{k}"] = metrics.ndcg_at_k(filled, truth, k=k)
+    out["mrr@10"] = metrics.mrr_at_k(filled, truth, k=10)
+    return out, len(truth)
+
+
+def hardware() -> dict:
+    info = {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "platform": platform.platform()}
+    if torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def run_one(args, frame, seed):
+    factory = MODELS[args.model]
+    if args.protocol == "loo":
+        fit, valid, context, targets = split_loo(frame)
+        cut = None
+    else:
+        fit, valid, context, targets, cut = split_time(frame)
+    model = factory(seed=seed, epochs=args.epochs, patience=args.patience, protocol=args.protocol,
+                    max_len=args.max_len)
+    started = time.perf_counter()
+    if valid is not None and "X_valid" in inspect.signature(model.fit).parameters:
+        model.fit(fit, X_valid=valid)
+    else:
+        model.fit(fit)
+    fit_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    values, n_users = evaluate(model, context, targets)
+    eval_seconds = time.perf_counter() - started
+    record = {"seed": seed, "metrics": values, "n_test_users": n_users,
+              "n_test_targets": n_users, "fit_seconds": fit_seconds,
+              "recommend_seconds": eval_seconds}
+    if hasattr(model, "history_"):
+        history = model.history_
+        record.update({
+            "epochs_trained": int(model.n_epochs_), "best_epoch": int(model.best_epoch_),
+            "stop_reason": model.stop_reason_,
+            "seconds_per_epoch_median": float(history["seconds"].median()),
+            "history": history.to_dict(orient="list"),
+        })
+    if cut is not None:
+        record["cutoff"] = float(cut)
+    return record
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", required=True)
+    parser.add_argument("--protocol", choices=["loo", "time"], default="loo")
+    parser.add_argument("--model", choices=sorted(MODELS), required=True)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--epochs", type=int, default=200)
+    parser.add_argument("--patience", type=int, default=10)
+    parser.add_argument("--max-len", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    frame, path, digest = load_dataset(args.dataset)
+    runs = [run_one(args, frame, seed) for seed in args.seeds]
+    summary = {}
+    for key in runs[0]["metrics"]:
+        values = np.array([r["metrics"][key] for r in runs])
+        summary[key] = {"mean": float(values.mean()), "std": float(values.std())}
+    record = {
+        "dataset": args.dataset, "file": path, "sha256": digest, "protocol": args.protocol,
+        "ranking": "full catalogue, seen items excluded", "model": args.model,
+        "summary": summary, "runs": runs, "hardware": hardware(),
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "versions": {"skseqrec": skseqrec.__version__, "torch": torch.__version__,
+                     "numpy": np.__version__, "pandas": pd.__version__,
+                     "python": platform.python_version()},
+        "command": "python -m benchmarks.run " + " ".join(sys.argv[1:] if argv is None else argv),
+    }
+    RESULTS.mkdir(exist_ok=True)
+    out = Path(args.out) if args.out else RESULTS / (
+        f"{args.dataset}_{args.protocol}_{args.model}.json")
+    out.write_text(json.dumps(record, indent=1, default=str))
+    print(f"{args.model} on {args.dataset} ({args.protocol}), seeds {args.seeds}:")
+    for key, stats in summary.items():
+        print(f"  {key:8s} {stats['mean']:.4f} ± {stats['std']:.4f}")
+    for r in runs:
+        if "epochs_trained" in r:
+            print(f"  seed {r['seed']}: {r['epochs_trained']} epochs ({r['stop_reason']}), "
+                  f"{r['seconds_per_epoch_median']:.2f} s/epoch, fit {r['fit_seconds']:.1f} s")
+    print(f"  peak RSS {record['peak_rss_mib']:.0f} MiB -> {out}")
+
+
+if __name__ == "__main__":
+    main()
