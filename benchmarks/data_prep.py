@@ -28,11 +28,13 @@ def main(argv=None):
     parser.add_argument("--max-len", type=int, default=50)
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({
-        "user_id": rng.integers(0, args.users, args.events),
-        "item_id": rng.integers(0, args.items, args.events),
-        "timestamp": rng.integers(0, 10**9, args.events),
-    })
+    frame = pd.DataFrame(
+        {
+            "user_id": rng.integers(0, args.users, args.events),
+            "item_id": rng.integers(0, args.items, args.events),
+            "timestamp": rng.integers(0, 10**9, args.events),
+        }
+    )
     timings = {}
     started = time.perf_counter()
     data = check_interactions(frame)
@@ -49,9 +51,14 @@ def main(argv=None):
     padded = sequences.padded(args.max_len + 1)
     timings["pad_last_max_len"] = time.perf_counter() - started
     timings["total"] = sum(timings.values())
-    record = {"events": args.events, "users": len(sequences), "items": len(items),
-              "padded_shape": list(padded.shape), "seconds": timings,
-              "command": f"python -m benchmarks.data_prep --events {args.events}"}
+    record = {
+        "events": args.events,
+        "users": len(sequences),
+        "items": len(items),
+        "padded_shape": list(padded.shape),
+        "seconds": timings,
+        "command": f"python -m benchmarks.data_prep --events {args.events}",
+    }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "data_prep.json").write_text(json.dumps(record, indent=1))
     for stage, seconds in timings.items():

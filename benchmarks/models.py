@@ -12,8 +12,11 @@ def popularity(**_):
 def sasrec(*, seed, epochs, patience, protocol, max_len=None):
     """scikit-rec defaults (hidden 50, 2 blocks, BCE 1 negative), max_len 200 on MovieLens."""
     return SASRecClassifierEstimator(
-        max_len=max_len or 200, epochs=epochs, early_stopping_patience=patience,
-        validation="time" if protocol == "time" else "last_event", random_state=seed,
+        max_len=max_len or 200,
+        epochs=epochs,
+        early_stopping_patience=patience,
+        validation="time" if protocol == "time" else "last_event",
+        random_state=seed,
     )
 
 

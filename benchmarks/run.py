@@ -45,8 +45,9 @@ def load_dataset(name: str) -> tuple[pd.DataFrame, str, str]:
     folder = shared_data_path(name)
     if folder is None:
         sys.exit(f"dataset {name!r} not found under shared/data (set SKSEQREC_SHARED_DATA)")
-    path = folder / ("ratings.csv.gz" if (folder / "ratings.csv.gz").exists()
-                     else "interactions.csv.gz")
+    path = folder / (
+        "ratings.csv.gz" if (folder / "ratings.csv.gz").exists() else "interactions.csv.gz"
+    )
     frame = pd.read_csv(path)
     if "timestamp" not in frame.columns:  # order-only sets: position is the time
         frame = frame.rename(columns={"seq_index": "timestamp"})
@@ -94,8 +95,11 @@ def evaluate(model, context, targets, ks=(10, 20)):
 
 
 def hardware() -> dict:
-    info = {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "platform": platform.platform()}
+    info = {
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "platform": platform.platform(),
+    }
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
     return info
@@ -108,8 +112,13 @@ def run_one(args, frame, seed):
         cut = None
     else:
         fit, valid, context, targets, cut = split_time(frame)
-    model = factory(seed=seed, epochs=args.epochs, patience=args.patience, protocol=args.protocol,
-                    max_len=args.max_len)
+    model = factory(
+        seed=seed,
+        epochs=args.epochs,
+        patience=args.patience,
+        protocol=args.protocol,
+        max_len=args.max_len,
+    )
     started = time.perf_counter()
     if valid is not None and "X_valid" in inspect.signature(model.fit).parameters:
         model.fit(fit, X_valid=valid)
@@ -119,17 +128,25 @@ def run_one(args, frame, seed):
     started = time.perf_counter()
     values, n_users = evaluate(model, context, targets)
     eval_seconds = time.perf_counter() - started
-    record = {"seed": seed, "metrics": values, "n_test_users": n_users,
-              "n_test_targets": n_users, "fit_seconds": fit_seconds,
-              "recommend_seconds": eval_seconds}
+    record = {
+        "seed": seed,
+        "metrics": values,
+        "n_test_users": n_users,
+        "n_test_targets": n_users,
+        "fit_seconds": fit_seconds,
+        "recommend_seconds": eval_seconds,
+    }
     if hasattr(model, "history_"):
         history = model.history_
-        record.update({
-            "epochs_trained": int(model.n_epochs_), "best_epoch": int(model.best_epoch_),
-            "stop_reason": model.stop_reason_,
-            "seconds_per_epoch_median": float(history["seconds"].median()),
-            "history": history.to_dict(orient="list"),
-        })
+        record.update(
+            {
+                "epochs_trained": int(model.n_epochs_),
+                "best_epoch": int(model.best_epoch_),
+                "stop_reason": model.stop_reason_,
+                "seconds_per_epoch_median": float(history["seconds"].median()),
+                "history": history.to_dict(orient="list"),
+            }
+        )
     if cut is not None:
         record["cutoff"] = float(cut)
     return record
@@ -156,26 +173,41 @@ def main(argv=None):
         values = np.array([r["metrics"][key] for r in runs])
         summary[key] = {"mean": float(values.mean()), "std": float(values.std())}
     record = {
-        "dataset": args.dataset, "file": path, "sha256": digest, "protocol": args.protocol,
-        "ranking": "full catalogue, seen items excluded", "model": args.model,
-        "summary": summary, "runs": runs, "hardware": hardware(),
+        "dataset": args.dataset,
+        "file": path,
+        "sha256": digest,
+        "protocol": args.protocol,
+        "ranking": "full catalogue, seen items excluded",
+        "model": args.model,
+        "summary": summary,
+        "runs": runs,
+        "hardware": hardware(),
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "versions": {"skseqrec": skseqrec.__version__, "torch": torch.__version__,
-                     "numpy": np.__version__, "pandas": pd.__version__,
-                     "python": platform.python_version()},
+        "versions": {
+            "skseqrec": skseqrec.__version__,
+            "torch": torch.__version__,
+            "numpy": np.__version__,
+            "pandas": pd.__version__,
+            "python": platform.python_version(),
+        },
         "command": "python -m benchmarks.run " + " ".join(sys.argv[1:] if argv is None else argv),
     }
     RESULTS.mkdir(exist_ok=True)
-    out = Path(args.out) if args.out else RESULTS / (
-        f"{args.dataset}_{args.protocol}_{args.model}.json")
+    out = (
+        Path(args.out)
+        if args.out
+        else RESULTS / (f"{args.dataset}_{args.protocol}_{args.model}.json")
+    )
     out.write_text(json.dumps(record, indent=1, default=str))
     print(f"{args.model} on {args.dataset} ({args.protocol}), seeds {args.seeds}:")
     for key, stats in summary.items():
         print(f"  {key:8s} {stats['mean']:.4f} ± {stats['std']:.4f}")
     for r in runs:
         if "epochs_trained" in r:
-            print(f"  seed {r['seed']}: {r['epochs_trained']} epochs ({r['stop_reason']}), "
-                  f"{r['seconds_per_epoch_median']:.2f} s/epoch, fit {r['fit_seconds']:.1f} s")
+            print(
+                f"  seed {r['seed']}: {r['epochs_trained']} epochs ({r['stop_reason']}), "
+                f"{r['seconds_per_epoch_median']:.2f} s/epoch, fit {r['fit_seconds']:.1f} s"
+            )
     print(f"  peak RSS {record['peak_rss_mib']:.0f} MiB -> {out}")
 
 

@@ -4,9 +4,17 @@ import skseqrec
 
 project = "skseqrec"
 release = skseqrec.__version__
-extensions = ["sphinx.ext.autodoc", "sphinx.ext.autosummary", "numpydoc", "sphinx_gallery.gen_gallery"]
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
 autosummary_generate = True
 numpydoc_show_class_members = False
-sphinx_gallery_conf = {"examples_dirs": "../examples", "gallery_dirs": "auto_examples",
-                       "filename_pattern": "/plot_"}
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": "/plot_",
+}
 html_theme = "alabaster"

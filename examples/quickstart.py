@@ -18,8 +18,10 @@ from skseqrec import PopularityRecommender, SASRecClassifierEstimator
 from skseqrec.datasets import load_ml_latest_small
 
 ratings = load_ml_latest_small()
-print(f"{len(ratings):,} ratings, {ratings.user_id.nunique()} users, "
-      f"{ratings.item_id.nunique():,} items")
+print(
+    f"{len(ratings):,} ratings, {ratings.user_id.nunique()} users, "
+    f"{ratings.item_id.nunique():,} items"
+)
 
 # Protocol LOO: hold out every user's last event.
 ordered = ratings.sort_values(["user_id", "timestamp"], kind="stable")
@@ -28,10 +30,16 @@ train = ordered[~is_last]
 
 started = time.perf_counter()
 model = SASRecClassifierEstimator(
-    hidden_units=64, max_len=100, epochs=60, early_stopping_patience=5, random_state=0,
+    hidden_units=64,
+    max_len=100,
+    epochs=60,
+    early_stopping_patience=5,
+    random_state=0,
 ).fit(train)
-print(f"fitted in {time.perf_counter() - started:.1f} s: {model.n_epochs_} epochs, "
-      f"{model.stop_reason_}")
+print(
+    f"fitted in {time.perf_counter() - started:.1f} s: {model.n_epochs_} epochs, "
+    f"{model.stop_reason_}"
+)
 print(model.history_.tail(3).to_string(index=False))
 
 # score(X): NDCG@10 of each user's last event in X given the events before it.
@@ -47,5 +55,7 @@ with tempfile.TemporaryDirectory() as folder:
     loaded = joblib.load(path)
     same = loaded.recommend(ordered, top_k=5, users=[1, 2])
     pd.testing.assert_frame_equal(same, recommendations)
-    print(f"saved {path.stat().st_size / 1024:.0f} KiB; reloaded model gives identical "
-          "recommendations")
+    print(
+        f"saved {path.stat().st_size / 1024:.0f} KiB; reloaded model gives identical "
+        "recommendations"
+    )

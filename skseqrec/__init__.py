@@ -1,7 +1,17 @@
 """skseqrec: transformer sequential recommenders for scikit-learn users."""
 
 from ._version import __version__
-from .estimators import ESASRecEstimator, PopularityRecommender, SASRecClassifierEstimator
+from .estimators import (
+    ESASRecEstimator,
+    GSASRecEstimator,
+    PopularityRecommender,
+    SASRecClassifierEstimator,
+)
 
 __all__ = [
-    "ESASRecEstimator","PopularityRecommender", "SASRecClassifierEstimator", "__version__"]
+    "ESASRecEstimator",
+    "GSASRecEstimator",
+    "PopularityRecommender",
+    "SASRecClassifierEstimator",
+    "__version__",
+]

@@ -11,9 +11,10 @@ from skseqrec.datasets import make_sequential_world, shared_data_path
 
 @pytest.fixture(scope="session")
 def world() -> pd.DataFrame:
-    """300 users walking i -> i+1 over 40 items (5 % noise), 12..20 events each."""
-    return make_sequential_world(n_users=300, n_items=40, min_length=12, max_length=20,
-                                 noise=0.05, random_state=0)
+    """300 users walking i -> i+1 over 100 items (2 % noise), 12..20 events each."""
+    return make_sequential_world(
+        n_users=300, n_items=100, min_length=12, max_length=20, noise=0.02, random_state=0
+    )
 
 
 @pytest.fixture(scope="session")
@@ -23,17 +24,22 @@ def tiny() -> pd.DataFrame:
     n_users, length = 12, 6
     users = np.repeat([f"u{i:02d}" for i in range(n_users)], length)
     items = rng.integers(0, 15, n_users * length)
-    return pd.DataFrame({
-        "user_id": users,
-        "item_id": [f"i{j:02d}" for j in items],
-        "timestamp": np.tile(np.arange(length), n_users) + np.repeat(np.arange(n_users), length),
-    })
+    return pd.DataFrame(
+        {
+            "user_id": users,
+            "item_id": [f"i{j:02d}" for j in items],
+            "timestamp": np.tile(np.arange(length), n_users)
+            + np.repeat(np.arange(n_users), length),
+        }
+    )
 
 
 @pytest.fixture(scope="session")
 def ml100k() -> pd.DataFrame:
     path = shared_data_path("ml-100k")
     if path is None:
-        pytest.skip("../shared/data/ml-100k is not present (MovieLens 100K cannot be shipped; "
-                    "see docs). Set SKSEQREC_SHARED_DATA to run this test.")
+        pytest.skip(
+            "../shared/data/ml-100k is not present (MovieLens 100K cannot be shipped; "
+            "see docs). Set SKSEQREC_SHARED_DATA to run this test."
+        )
     return pd.read_csv(path / "ratings.csv.gz")

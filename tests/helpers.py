@@ -12,7 +12,8 @@ def split_last(X: pd.DataFrame, user_col="user_id", time_col="timestamp"):
     return order[~last], order[last]
 
 
-def hit_rate(recommendations: pd.DataFrame, targets: pd.DataFrame, user_col="user_id",
-             item_col="item_id") -> float:
+def hit_rate(
+    recommendations: pd.DataFrame, targets: pd.DataFrame, user_col="user_id", item_col="item_id"
+) -> float:
     merged = recommendations.merge(targets[[user_col, item_col]], on=[user_col, item_col])
     return merged[user_col].nunique() / targets[user_col].nunique()

@@ -68,11 +68,15 @@ def test_tags_say_dataframe_input(estimator):
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=_id)
 def test_fit_returns_self_and_keeps_params(estimator, tiny):
     estimator = clone(estimator)
-    before = {k: (v if not hasattr(v, "get_params") else repr(v))
-              for k, v in estimator.get_params().items()}
+    before = {
+        k: (v if not hasattr(v, "get_params") else repr(v))
+        for k, v in estimator.get_params().items()
+    }
     assert estimator.fit(tiny) is estimator
-    after = {k: (v if not hasattr(v, "get_params") else repr(v))
-             for k, v in estimator.get_params().items()}
+    after = {
+        k: (v if not hasattr(v, "get_params") else repr(v))
+        for k, v in estimator.get_params().items()
+    }
     assert before == after
 
 

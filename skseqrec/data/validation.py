@@ -116,7 +116,7 @@ def _check_ids(series: pd.Series, column: str, name: str):
         return values, dtype
     if pd.api.types.is_integer_dtype(dtype):
         return series.to_numpy(), dtype
-    if pd.api.types.is_string_dtype(dtype) or dtype == object:
+    if pd.api.types.is_string_dtype(dtype) or dtype == np.dtype(object):
         values = series.to_numpy(dtype=object)
         _check_scalar_kind(series, column, name, len(series))
         return values, dtype
@@ -161,13 +161,18 @@ def _check_times(series: pd.Series, column: str, name: str) -> np.ndarray:
     dtype = series.dtype
     if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(dtype):
         # Any unit, tz-aware or not: int64 nanoseconds on one (UTC) axis.
-        return series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]").view(
-            np.int64
-        ) if isinstance(dtype, pd.DatetimeTZDtype) else series.to_numpy("datetime64[ns]").view(
-            np.int64
+        return (
+            series.dt.tz_convert("UTC")
+            .dt.tz_localize(None)
+            .to_numpy("datetime64[ns]")
+            .view(np.int64)
+            if isinstance(dtype, pd.DatetimeTZDtype)
+            else series.to_numpy("datetime64[ns]").view(np.int64)
         )
     if pd.api.types.is_bool_dtype(dtype):
-        raise TypeError(f"Column {column!r} of {name} holds booleans; times must be numbers or datetimes.")
+        raise TypeError(
+            f"Column {column!r} of {name} holds booleans; times must be numbers or datetimes."
+        )
     if pd.api.types.is_numeric_dtype(dtype):
         values = series.to_numpy(dtype=np.float64)
         bad = ~np.isfinite(values)
@@ -248,12 +253,16 @@ def check_interactions(
     else:
         if isinstance(y, (pd.Series, pd.DataFrame)) and isinstance(y, pd.DataFrame):
             if y.shape[1] != 1:
-                raise ValueError(f"y must be one-dimensional, got a DataFrame with {y.shape[1]} columns.")
+                raise ValueError(
+                    f"y must be one-dimensional, got a DataFrame with {y.shape[1]} columns."
+                )
             y = y.iloc[:, 0]
         try:
             y_arr = np.asarray(y, dtype=np.float64)
         except (TypeError, ValueError) as exc:
-            raise TypeError(f"y must be numeric, got values such as {_preview(np.asarray(y))}.") from exc
+            raise TypeError(
+                f"y must be numeric, got values such as {_preview(np.asarray(y))}."
+            ) from exc
         if y_arr.ndim != 1:
             raise ValueError(f"y must be one-dimensional, got shape {y_arr.shape}.")
         if len(y_arr) != len(X):

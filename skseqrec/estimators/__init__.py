@@ -2,7 +2,14 @@
 
 from ._base import BaseRecommender
 from .esasrec import ESASRecEstimator
+from .gsasrec import GSASRecEstimator
 from .popularity import PopularityRecommender
 from .sasrec import SASRecClassifierEstimator
 
-__all__ = ["BaseRecommender", "ESASRecEstimator", "PopularityRecommender", "SASRecClassifierEstimator"]
+__all__ = [
+    "BaseRecommender",
+    "ESASRecEstimator",
+    "GSASRecEstimator",
+    "PopularityRecommender",
+    "SASRecClassifierEstimator",
+]

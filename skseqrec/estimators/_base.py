@@ -57,8 +57,14 @@ class BaseRecommender(BaseEstimator):
     # ------------------------------------------------------------------ data
     def _check(self, X, y=None, *, y_range=None, require_y=False, name="X"):
         return check_interactions(
-            X, y, user_col=self.user_col, item_col=self.item_col, time_col=self.time_col,
-            y_range=y_range, require_y=require_y, name=name,
+            X,
+            y,
+            user_col=self.user_col,
+            item_col=self.item_col,
+            time_col=self.time_col,
+            y_range=y_range,
+            require_y=require_y,
+            name=name,
         )
 
     @property
@@ -84,11 +90,16 @@ class BaseRecommender(BaseEstimator):
         unknown = items == 0
         if keep_unknown:
             return data, users, build_sequences(users.encode(data.users), items, data.times)
-        _warn_dropped(f"rows of {name}", int(unknown.sum()), len(items),
-                      "have items unknown to the fitted model and are ignored")
+        _warn_dropped(
+            f"rows of {name}",
+            int(unknown.sum()),
+            len(items),
+            "have items unknown to the fitted model and are ignored",
+        )
         known = ~unknown
-        sequences = build_sequences(users.encode(data.users)[known], items[known],
-                                    data.times[known])
+        sequences = build_sequences(
+            users.encode(data.users)[known], items[known], data.times[known]
+        )
         return data, users, sequences
 
     # --------------------------------------------------------------- scoring
@@ -121,13 +132,15 @@ class BaseRecommender(BaseEstimator):
         order = np.argsort(lengths, kind="stable")
         chunk = self._chunk_size()
         for begin in range(0, len(order), chunk):
-            rows = order[begin:begin + chunk]
+            rows = order[begin : begin + chunk]
             windows = pad_windows(items, starts[rows], ends[rows], max_len)
             window_t = torch.as_tensor(windows, device=device)
             time_t = None
             if self._uses_times:
-                time_t = torch.as_tensor(pad_windows(times, starts[rows], ends[rows], max_len,
-                                                     width=windows.shape[1]), device=device)
+                time_t = torch.as_tensor(
+                    pad_windows(times, starts[rows], ends[rows], max_len, width=windows.shape[1]),
+                    device=device,
+                )
             with torch.no_grad():
                 scores = self._score_windows(window_t, time_t).float()
                 empty = torch.as_tensor(lengths[rows] == 0, device=device)
@@ -135,8 +148,15 @@ class BaseRecommender(BaseEstimator):
                     scores[empty] = self._fallback_scores().to(device)
             yield rows, scores
 
-    def _rank(self, sequences: Sequences, top_k: int, *, exclude_seen: bool = True,
-              allowed: np.ndarray | None = None, context_ends: np.ndarray | None = None):
+    def _rank(
+        self,
+        sequences: Sequences,
+        top_k: int,
+        *,
+        exclude_seen: bool = True,
+        allowed: np.ndarray | None = None,
+        context_ends: np.ndarray | None = None,
+    ):
         """Top-k item codes and scores for each sequence (history = whole sequence).
 
         Returns ``(codes, scores)`` of shape (n_sequences, min(top_k, n_items)); slots with no
@@ -153,8 +173,10 @@ class BaseRecommender(BaseEstimator):
         for rows, scores in self._iter_scores(sequences.items, sequences.times, starts, ends):
             exclude = None
             if exclude_seen:
-                exclude = torch.as_tensor(pad_windows(sequences.items, starts[rows], ends[rows],
-                                                      np.iinfo(np.int64).max), device=scores.device)
+                exclude = torch.as_tensor(
+                    pad_windows(sequences.items, starts[rows], ends[rows], np.iinfo(np.int64).max),
+                    device=scores.device,
+                )
             mask_scores(scores, exclude, allowed_t)
             top_values, top_codes = topk_items(scores, k)
             top_codes = torch.where(torch.isinf(top_values), 0, top_codes)
@@ -197,7 +219,9 @@ class BaseRecommender(BaseEstimator):
         data, user_encoder, sequences = self._encode_history(X)
         all_users = user_encoder.classes
         if users is not None:
-            wanted = np.asarray(users, dtype=object if user_encoder.classes.dtype == object else None)
+            wanted = np.asarray(
+                users, dtype=object if user_encoder.classes.dtype == object else None
+            )
             codes = user_encoder.encode(wanted)
             if (codes == 0).any():
                 missing = wanted[codes == 0]
@@ -211,29 +235,46 @@ class BaseRecommender(BaseEstimator):
         # users whose every item is unknown still get a (popularity) recommendation
         sequences = _with_all_users(sequences, keep_codes)
         n_empty = int((sequences.lengths == 0).sum())
-        _warn_dropped("users", n_empty, len(sequences),
-                      "have no item known to the model in X; they get the most popular items")
+        _warn_dropped(
+            "users",
+            n_empty,
+            len(sequences),
+            "have no item known to the model in X; they get the most popular items",
+        )
         allowed = None
         if items is not None:
-            item_codes = self.item_encoder_.encode(np.asarray(items, dtype=object if
-                                                              self.item_encoder_.classes.dtype == object else None))
-            _warn_dropped("ids in `items`", int((item_codes == 0).sum()), len(item_codes),
-                          "are unknown to the model and are ignored")
+            item_codes = self.item_encoder_.encode(
+                np.asarray(
+                    items, dtype=object if self.item_encoder_.classes.dtype == object else None
+                )
+            )
+            _warn_dropped(
+                "ids in `items`",
+                int((item_codes == 0).sum()),
+                len(item_codes),
+                "are unknown to the model and are ignored",
+            )
             allowed = np.zeros(self.n_items_ + 1, dtype=bool)
             allowed[item_codes[item_codes > 0]] = True
         codes, values = self._rank(sequences, top_k, exclude_seen=exclude_seen, allowed=allowed)
         found = codes > 0
         n_short = int((found.sum(axis=1) < top_k).sum())
-        _warn_dropped("users", n_short, len(sequences),
-                      f"have fewer than top_k={top_k} admissible items and get shorter lists")
+        _warn_dropped(
+            "users",
+            n_short,
+            len(sequences),
+            f"have fewer than top_k={top_k} admissible items and get shorter lists",
+        )
         row_user = np.repeat(sequences.users, codes.shape[1]).reshape(codes.shape)
         rank = np.broadcast_to(np.arange(1, codes.shape[1] + 1), codes.shape)
-        frame = pd.DataFrame({
-            self.user_col: user_encoder.decode(row_user[found]),
-            self.item_col: self.item_encoder_.decode(codes[found]),
-            "score": values[found].astype(np.float64),
-            "rank": rank[found].astype(np.int64),
-        })
+        frame = pd.DataFrame(
+            {
+                self.user_col: user_encoder.decode(row_user[found]),
+                self.item_col: self.item_encoder_.decode(codes[found]),
+                "score": values[found].astype(np.float64),
+                "rank": rank[found].astype(np.int64),
+            }
+        )
         return frame
 
     def _event_windows(self, X, name="X"):
@@ -307,16 +348,24 @@ class BaseRecommender(BaseEstimator):
                 f"{name} has no user with two events ({len(sequences)} users, {len(data)} rows); "
                 "each evaluated user needs a history and a last event."
             )
-        _warn_dropped(f"users of {name}", int((~eligible).sum()), len(sequences),
-                      "have a single event and are not evaluated")
+        _warn_dropped(
+            f"users of {name}",
+            int((~eligible).sum()),
+            len(sequences),
+            "have a single event and are not evaluated",
+        )
         sequences = sequences.select(eligible)
         targets = sequences.items[sequences.last(1)]
         history = sequences.drop_last(1)
         known = history.items > 0
         if not known.all():
             history = _drop_events(history, known)
-        _warn_dropped(f"evaluated users' targets in {name}", int((targets == 0).sum()), len(targets),
-                      "are items unknown to the model (counted as misses)")
+        _warn_dropped(
+            f"evaluated users' targets in {name}",
+            int((targets == 0).sum()),
+            len(targets),
+            "are items unknown to the model (counted as misses)",
+        )
         return history, targets
 
     def score(self, X, y=None):
@@ -337,7 +386,8 @@ class BaseRecommender(BaseEstimator):
 
     # ----------------------------------------------------------------- state
     def __getstate__(self):
-        state = super().__getstate__()
+        # object.__getstate__ returns the live __dict__: copy before changing anything
+        state = dict(super().__getstate__())
         state["_skseqrec_version"] = __version__
         return state
 
@@ -346,7 +396,9 @@ class BaseRecommender(BaseEstimator):
         if version is not None and version != __version__:
             warnings.warn(
                 f"This {type(self).__name__} was saved with skseqrec {version} and is loaded "
-                f"with {__version__}; results may differ.", VersionMismatchWarning, stacklevel=2,
+                f"with {__version__}; results may differ.",
+                VersionMismatchWarning,
+                stacklevel=2,
             )
         super().__setstate__(state)
 
@@ -363,7 +415,9 @@ def _drop_events(sequences: Sequences, keep: np.ndarray) -> Sequences:
     return Sequences(
         users=sequences.users,
         offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-        items=sequences.items[keep], times=sequences.times[keep], rows=sequences.rows[keep],
+        items=sequences.items[keep],
+        times=sequences.times[keep],
+        rows=sequences.rows[keep],
         weights=None if sequences.weights is None else sequences.weights[keep],
     )
 
@@ -373,12 +427,17 @@ def _with_all_users(sequences: Sequences, user_codes: np.ndarray) -> Sequences:
     position = np.searchsorted(sequences.users, user_codes)
     present = (position < len(sequences.users)) & (
         sequences.users[np.minimum(position, len(sequences.users) - 1)] == user_codes
-        if len(sequences.users) else False)
+        if len(sequences.users)
+        else False
+    )
     lengths = np.zeros(len(user_codes), dtype=np.int64)
     lengths[present] = sequences.lengths[position[present]]
     chosen = sequences.select(position[present])
     return Sequences(
         users=np.asarray(user_codes, dtype=np.int64),
         offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-        items=chosen.items, times=chosen.times, rows=chosen.rows, weights=chosen.weights,
+        items=chosen.items,
+        times=chosen.times,
+        rows=chosen.rows,
+        weights=chosen.weights,
     )

@@ -13,22 +13,33 @@ class Interval:
     """A number in ``[low, high]`` (bounds optional; ``closed`` says which are inclusive)."""
 
     def __init__(self, kind, low=None, high=None, *, closed="both", allow_none=False):
-        self.kind, self.low, self.high, self.closed, self.allow_none = kind, low, high, closed, allow_none
+        self.kind, self.low, self.high, self.closed, self.allow_none = (
+            kind,
+            low,
+            high,
+            closed,
+            allow_none,
+        )
 
     def check(self, name, value):
         if value is None and self.allow_none:
             return
         integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-        ok_type = integral if self.kind is int else (
-            isinstance(value, numbers.Real) and not isinstance(value, bool))
+        ok_type = (
+            integral
+            if self.kind is int
+            else (isinstance(value, numbers.Real) and not isinstance(value, bool))
+        )
         if not ok_type:
             kind = "an int" if self.kind is int else "a number"
             none = " or None" if self.allow_none else ""
             raise TypeError(f"{name} must be {kind}{none}, got {value!r} ({type(value).__name__}).")
-        low_ok = self.low is None or (value >= self.low if self.closed in ("both", "left")
-                                       else value > self.low)
-        high_ok = self.high is None or (value <= self.high if self.closed in ("both", "right")
-                                         else value < self.high)
+        low_ok = self.low is None or (
+            value >= self.low if self.closed in ("both", "left") else value > self.low
+        )
+        high_ok = self.high is None or (
+            value <= self.high if self.closed in ("both", "right") else value < self.high
+        )
         if not (low_ok and high_ok and np.isfinite(value)):
             left = "[" if self.closed in ("both", "left") else "("
             right = "]" if self.closed in ("both", "right") else ")"

@@ -122,16 +122,21 @@ class TransformerRecommender(BaseRecommender):
         else:
             item_encoder = IdEncoder.from_values(data.items, data.item_dtype)
             user_encoder = IdEncoder.from_values(data.users, data.user_dtype)
-        sequences = build_sequences(user_encoder.encode(data.users), item_encoder.encode(data.items),
-                                    data.times, data.y)
+        sequences = build_sequences(
+            user_encoder.encode(data.users), item_encoder.encode(data.items), data.times, data.y
+        )
         single = sequences.lengths < 2
         if single.all():
             raise ValueError(
                 f"X has no user with two events ({len(sequences)} users, {len(data)} rows); a "
                 "sequential model learns from each user's earlier events."
             )
-        _warn_dropped("users", int(single.sum()), len(sequences),
-                      "have a single event and give no training sequence")
+        _warn_dropped(
+            "users",
+            int(single.sum()),
+            len(sequences),
+            "have a single event and give no training sequence",
+        )
         sequences = sequences.select(~single)
 
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
@@ -159,19 +164,27 @@ class TransformerRecommender(BaseRecommender):
             history = self._history if warm else History()
             trainer = Trainer(
                 module=module,
-                optimizer=torch.optim.Adam(module.parameters(), lr=self.learning_rate,
-                                           betas=(0.9, 0.98), weight_decay=self.weight_decay),
+                optimizer=torch.optim.Adam(
+                    module.parameters(),
+                    lr=self.learning_rate,
+                    betas=(0.9, 0.98),
+                    weight_decay=self.weight_decay,
+                ),
                 loss_fn=lambda batch: self._loss(module, batch, generator),
                 batches=self._batch_factory(train, rng, device),
                 epochs=self.epochs,
                 validate=None if valid is None else self._validator(valid, generator, device),
                 callbacks=self._callbacks(valid is not None),
-                history=history, device=device, description=type(self).__name__,
+                history=history,
+                device=device,
+                description=type(self).__name__,
             )
             trainer.run()
         self._history = history
         self.n_epochs_ = len(history)
-        self.best_epoch_ = trainer.best_epoch if trainer.best_epoch is not None else history.last_epoch
+        self.best_epoch_ = (
+            trainer.best_epoch if trainer.best_epoch is not None else history.last_epoch
+        )
         self.stop_reason_ = trainer.stop_reason
         return self
 
@@ -188,8 +201,14 @@ class TransformerRecommender(BaseRecommender):
         callbacks = []
         if self.early_stopping_patience is not None and has_validation:
             mode = "min" if self.monitor == "loss" else "max"
-            callbacks.append(EarlyStopping(f"valid_{self.monitor}", self.early_stopping_patience,
-                                           mode=mode, restore_best=self.restore_best_weights))
+            callbacks.append(
+                EarlyStopping(
+                    f"valid_{self.monitor}",
+                    self.early_stopping_patience,
+                    mode=mode,
+                    restore_best=self.restore_best_weights,
+                )
+            )
         if self.verbose:
             callbacks.append(ProgressBar())
         return callbacks
@@ -199,23 +218,26 @@ class TransformerRecommender(BaseRecommender):
         """Per epoch: each user's most recent ``max_len + 1`` events, shuffled, in batches."""
         width = self.max_len + 1
         starts, ends = train.offsets[:-1], train.offsets[1:]
-        matrix = torch.as_tensor(pad_windows(train.items, starts, ends, width, width=width),
-                                 device=device)
+        matrix = torch.as_tensor(
+            pad_windows(train.items, starts, ends, width, width=width), device=device
+        )
         labels = None
         if train.weights is not None:
-            labels = torch.as_tensor(pad_windows(train.weights, starts, ends, width, width=width,
-                                                 fill=0.0), device=device)
+            labels = torch.as_tensor(
+                pad_windows(train.weights, starts, ends, width, width=width, fill=0.0),
+                device=device,
+            )
         lengths = np.minimum(train.lengths, width)
 
         def batches(epoch):
             order = rng.permutation(len(lengths))
             for begin in range(0, len(order), self.batch_size):
-                rows = order[begin:begin + self.batch_size]
+                rows = order[begin : begin + self.batch_size]
                 keep = int(lengths[rows].max())  # drop all-padding columns
                 index = torch.as_tensor(rows, device=device)
-                batch = {"sequence": matrix[index, width - keep:]}
+                batch = {"sequence": matrix[index, width - keep :]}
                 if labels is not None:
-                    batch["labels"] = labels[index, width - keep:]
+                    batch["labels"] = labels[index, width - keep :]
                 yield batch
 
         return batches
@@ -250,8 +272,12 @@ class TransformerRecommender(BaseRecommender):
             position = np.searchsorted(train.users, fit_codes)
             position = np.minimum(position, max(len(train.users) - 1, 0))
             known = (fit_codes > 0) & (train.users[position] == fit_codes)
-            _warn_dropped("users of X_valid", int((~known).sum()), len(valid),
-                          "have a single row and no history in X; they are not evaluated")
+            _warn_dropped(
+                "users of X_valid",
+                int((~known).sum()),
+                len(valid),
+                "have a single row and no history in X; they are not evaluated",
+            )
             if known.any():
                 context = train.select(position[known])
                 parts_context.append(context)
@@ -284,8 +310,10 @@ class TransformerRecommender(BaseRecommender):
         state = generator.get_state()
         generator.manual_seed(0)  # same negatives every epoch
         for begin in range(0, len(sequence), 1024):
-            batch = {"sequence": torch.as_tensor(sequence[begin:begin + 1024], device=device),
-                     "last_only": True}
+            batch = {
+                "sequence": torch.as_tensor(sequence[begin : begin + 1024], device=device),
+                "last_only": True,
+            }
             n = len(batch["sequence"])
             total += float(self._loss(self.module_, batch, generator)) * n
             count += n
@@ -307,8 +335,10 @@ class TransformerRecommender(BaseRecommender):
                 new[index] = old.to(new.device)
                 new_state[name] = new
             else:
-                raise ValueError(f"Cannot warm-start parameter {name}: {tuple(old.shape)} -> "
-                                 f"{tuple(new.shape)}; were hyper-parameters changed since fit?")
+                raise ValueError(
+                    f"Cannot warm-start parameter {name}: {tuple(old.shape)} -> "
+                    f"{tuple(new.shape)}; were hyper-parameters changed since fit?"
+                )
         fresh.load_state_dict(new_state)
         return fresh
 
@@ -317,7 +347,9 @@ class TransformerRecommender(BaseRecommender):
         state = super().__getstate__()
         module = state.pop("module_", None)
         if module is not None:
-            state["_module_state"] = {k: v.detach().to("cpu") for k, v in module.state_dict().items()}
+            state["_module_state"] = {
+                k: v.detach().to("cpu") for k, v in module.state_dict().items()
+            }
         return state
 
     def __setstate__(self, state):
@@ -332,7 +364,9 @@ class TransformerRecommender(BaseRecommender):
         if device.type == "cuda" and not torch.cuda.is_available():
             warnings.warn(
                 f"This {type(self).__name__} was fitted on {self.device_}, which is not available "
-                "here; it was moved to the CPU.", DeviceWarning, stacklevel=2,
+                "here; it was moved to the CPU.",
+                DeviceWarning,
+                stacklevel=2,
             )
             device = torch.device("cpu")
             self.device_ = "cpu"

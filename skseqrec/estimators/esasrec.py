@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from ..nn import LearnablePositionalEmbedding, LiGRBlock, SequenceEncoder, full_softmax_loss
-from ..nn import sampled_softmax_loss, shared_negatives, uniform_negatives
+from ..nn import (
+    LearnablePositionalEmbedding,
+    LiGRBlock,
+    SequenceEncoder,
+    full_softmax_loss,
+    sampled_softmax_loss,
+    shared_negatives,
+    uniform_negatives,
+)
 from . import _params as P
 from ._transformer import COMMON_PARAMS, TransformerRecommender
 
@@ -59,7 +66,7 @@ class ESASRecEstimator(TransformerRecommender):
     --------
     >>> from skseqrec import ESASRecEstimator
     >>> from skseqrec.datasets import make_sequential_world
-    >>> X = make_sequential_world(n_users=50, n_items=20, random_state=0)
+    >>> X = make_sequential_world(n_users=50, n_items=200, random_state=0)
     >>> est = ESASRecEstimator(epochs=2, hidden_units=16, num_negatives=8).fit(X)
     >>> est.recommend(X, top_k=2).columns.tolist()
     ['user_id', 'item_id', 'score', 'rank']
@@ -131,10 +138,18 @@ class ESASRecEstimator(TransformerRecommender):
 
     def _build_module(self, n_items):
         d = self.hidden_units
-        blocks = [LiGRBlock(d, self.num_heads, self.dropout_rate, self.ff_multiplier)
-                  for _ in range(self.num_blocks)]
-        return SequenceEncoder(n_items, d, blocks, LearnablePositionalEmbedding(self.max_len, d),
-                               dropout=self.dropout_rate, final_norm=False)
+        blocks = [
+            LiGRBlock(d, self.num_heads, self.dropout_rate, self.ff_multiplier)
+            for _ in range(self.num_blocks)
+        ]
+        return SequenceEncoder(
+            n_items,
+            d,
+            blocks,
+            LearnablePositionalEmbedding(self.max_len, d),
+            dropout=self.dropout_rate,
+            final_norm=False,
+        )
 
     def _objective(self, module, hidden, targets, valid, labels, generator):
         if self.loss == "softmax":
@@ -143,6 +158,7 @@ class ESASRecEstimator(TransformerRecommender):
         if self.negative_sampling == "shared":
             negatives = shared_negatives(self.num_negatives, module.n_items, generator=generator)
         else:
-            negatives = uniform_negatives((*targets.shape, self.num_negatives), module.n_items,
-                                          generator=generator)
+            negatives = uniform_negatives(
+                (*targets.shape, self.num_negatives), module.n_items, generator=generator
+            )
         return sampled_softmax_loss(positive, module.score_items(hidden, negatives), valid)

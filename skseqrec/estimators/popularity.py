@@ -37,10 +37,10 @@ class PopularityRecommender(BaseRecommender):
     Examples
     --------
     >>> import pandas as pd
-    >>> X = pd.DataFrame({"user_id": [1, 1, 2], "item_id": ["a", "b", "b"],
-    ...                   "timestamp": [0, 1, 2]})
+    >>> X = pd.DataFrame({"user_id": [1, 1, 2, 3], "item_id": ["a", "b", "b", "c"],
+    ...                   "timestamp": [0, 1, 2, 3]})
     >>> PopularityRecommender().fit(X).recommend(X, top_k=1)["item_id"].tolist()
-    ['b', 'a']
+    ['c', 'a', 'b']
     """
 
     _param_specs = {"user_col": P.String(), "item_col": P.String(), "time_col": P.String()}
@@ -65,8 +65,9 @@ class PopularityRecommender(BaseRecommender):
         P.validate_params(self, self._param_specs)
         data = self._check(X)
         self.item_encoder_ = IdEncoder.from_values(data.items, data.item_dtype)
-        self.item_counts_ = np.bincount(self.item_encoder_.encode(data.items),
-                                        minlength=len(self.item_encoder_) + 1)
+        self.item_counts_ = np.bincount(
+            self.item_encoder_.encode(data.items), minlength=len(self.item_encoder_) + 1
+        )
         self.n_users_seen_ = len(np.unique(np.asarray(data.users)))
         self.n_dropped_users_ = 0
         return self

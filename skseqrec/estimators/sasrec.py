@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from ..nn import LearnablePositionalEmbedding, PreNormBlock, SequenceEncoder, bce_negatives_loss
-from ..nn import uniform_negatives
+from ..nn import (
+    LearnablePositionalEmbedding,
+    PreNormBlock,
+    SequenceEncoder,
+    bce_negatives_loss,
+    uniform_negatives,
+)
 from . import _params as P
 from ._transformer import COMMON_PARAMS, TransformerRecommender
 
@@ -87,7 +92,7 @@ class SASRecClassifierEstimator(TransformerRecommender):
     --------
     >>> from skseqrec import SASRecClassifierEstimator
     >>> from skseqrec.datasets import make_sequential_world
-    >>> X = make_sequential_world(n_users=50, n_items=20, random_state=0)
+    >>> X = make_sequential_world(n_users=50, n_items=200, random_state=0)
     >>> est = SASRecClassifierEstimator(epochs=2, hidden_units=16).fit(X)
     >>> est.recommend(X, top_k=3).shape
     (150, 4)
@@ -147,15 +152,18 @@ class SASRecClassifierEstimator(TransformerRecommender):
     def _build_module(self, n_items):
         d = self.hidden_units
         return SequenceEncoder(
-            n_items, d,
+            n_items,
+            d,
             [PreNormBlock(d, self.num_heads, self.dropout_rate) for _ in range(self.num_blocks)],
             LearnablePositionalEmbedding(self.max_len, d, from_end=True),
-            dropout=self.dropout_rate, final_norm=True,
+            dropout=self.dropout_rate,
+            final_norm=True,
         )
 
     def _objective(self, module, hidden, targets, valid, labels, generator):
         positive = module.score_items(hidden, targets.unsqueeze(-1)).squeeze(-1)
-        negatives = uniform_negatives((*targets.shape, self.num_negatives), module.n_items,
-                                      generator=generator)
+        negatives = uniform_negatives(
+            (*targets.shape, self.num_negatives), module.n_items, generator=generator
+        )
         negative = module.score_items(hidden, negatives)
         return bce_negatives_loss(positive, negative, valid, labels)

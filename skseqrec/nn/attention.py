@@ -26,8 +26,15 @@ class MultiHeadSelfAttention(nn.Module):
         Applied to queries and keys when given.
     """
 
-    def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0, *, bias: bool = True,
-                 rotary: nn.Module | None = None):
+    def __init__(
+        self,
+        d_model: int,
+        n_heads: int,
+        dropout: float = 0.0,
+        *,
+        bias: bool = True,
+        rotary: nn.Module | None = None,
+    ):
         super().__init__()
         if d_model % n_heads:
             raise ValueError(f"hidden size {d_model} is not divisible by num_heads={n_heads}.")
@@ -44,8 +51,11 @@ class MultiHeadSelfAttention(nn.Module):
             q, k, v = self.qkv(x).chunk(3, dim=-1)
         else:
             w_q, w_kv = self.qkv.weight.split([d_model, 2 * d_model])
-            b_q, b_kv = (None, None) if self.qkv.bias is None else self.qkv.bias.split(
-                [d_model, 2 * d_model])
+            b_q, b_kv = (
+                (None, None)
+                if self.qkv.bias is None
+                else self.qkv.bias.split([d_model, 2 * d_model])
+            )
             q = F.linear(x, w_q, b_q)
             k, v = F.linear(keys, w_kv, b_kv).chunk(2, dim=-1)
         shape = (batch, width, self.n_heads, d_model // self.n_heads)
@@ -53,7 +63,10 @@ class MultiHeadSelfAttention(nn.Module):
         if self.rotary is not None:
             q, k = self.rotary(q, context), self.rotary(k, context)
         y = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=context.attn_mask,
+            q,
+            k,
+            v,
+            attn_mask=context.attn_mask,
             dropout_p=self.dropout if self.training else 0.0,
         )
         return self.out(y.transpose(1, 2).reshape(batch, width, d_model))

@@ -17,7 +17,9 @@ class FeedForward(nn.Module):
     def __init__(self, d_model: int, mult: int = 4, dropout: float = 0.0, activation=nn.GELU):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Linear(d_model, mult * d_model), activation(), nn.Dropout(dropout),
+            nn.Linear(d_model, mult * d_model),
+            activation(),
+            nn.Dropout(dropout),
             nn.Linear(mult * d_model, d_model),
         )
 
@@ -66,8 +68,15 @@ class LiGRBlock(nn.Module):
     un-normalised residual stream.
     """
 
-    def __init__(self, d_model: int, n_heads: int, dropout: float, ff_mult: int = 4,
-                 norm=nn.LayerNorm, rotary: nn.Module | None = None):
+    def __init__(
+        self,
+        d_model: int,
+        n_heads: int,
+        dropout: float,
+        ff_mult: int = 4,
+        norm=nn.LayerNorm,
+        rotary: nn.Module | None = None,
+    ):
         super().__init__()
         self.attn_norm = norm(d_model)
         self.attention = MultiHeadSelfAttention(d_model, n_heads, dropout, rotary=rotary)

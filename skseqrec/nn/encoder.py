@@ -35,9 +35,19 @@ class SequenceEncoder(nn.Module):
         Score with the input item table; otherwise a separate output table.
     """
 
-    def __init__(self, n_items: int, d_model: int, blocks, positional: nn.Module, *,
-                 dropout: float = 0.0, final_norm: bool = True, scale_embeddings: bool = False,
-                 causal: bool = True, tied: bool = True):
+    def __init__(
+        self,
+        n_items: int,
+        d_model: int,
+        blocks,
+        positional: nn.Module,
+        *,
+        dropout: float = 0.0,
+        final_norm: bool = True,
+        scale_embeddings: bool = False,
+        causal: bool = True,
+        tied: bool = True,
+    ):
         super().__init__()
         self.n_items = n_items
         self.d_model = d_model

@@ -46,8 +46,9 @@ def bce_negatives_loss(positive_logits, negative_logits, valid, labels=None):
     return masked_mean(positive + negative, valid)
 
 
-def sampled_softmax_loss(positive_logits, negative_logits, valid, *, positive_items=None,
-                         negative_items=None):
+def sampled_softmax_loss(
+    positive_logits, negative_logits, valid, *, positive_items=None, negative_items=None
+):
     """Cross-entropy of the positive against sampled negatives (class 0 = positive).
 
     Parameters
@@ -98,7 +99,8 @@ def gbce_beta(n_negatives: int, n_items: int, t: float) -> float:
     >>> round(gbce_beta(256, 3707, 1.0), 6) == round(256 / 3706, 6)
     True
     """
-    alpha = n_negatives / (n_items - 1)
+    # more negatives than other items (tiny catalogues): every item is a negative, alpha = 1
+    alpha = min(n_negatives / max(n_items - 1, 1), 1.0)
     return alpha * (t * (1.0 - 1.0 / alpha) + 1.0 / alpha)
 
 

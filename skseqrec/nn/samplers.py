@@ -7,8 +7,9 @@ import torch
 __all__ = ["shared_negatives", "uniform_negatives"]
 
 
-def uniform_negatives(shape, n_items: int, *, generator: torch.Generator | None = None,
-                      device=None) -> torch.Tensor:
+def uniform_negatives(
+    shape, n_items: int, *, generator: torch.Generator | None = None, device=None
+) -> torch.Tensor:
     """Item codes drawn uniformly from ``1..n_items`` (positives not excluded)."""
     if device is None and generator is not None:
         device = generator.device

@@ -7,8 +7,9 @@ import torch
 __all__ = ["mask_scores", "topk_items"]
 
 
-def mask_scores(scores: torch.Tensor, exclude: torch.Tensor | None = None,
-                allowed: torch.Tensor | None = None) -> torch.Tensor:
+def mask_scores(
+    scores: torch.Tensor, exclude: torch.Tensor | None = None, allowed: torch.Tensor | None = None
+) -> torch.Tensor:
     """Set scores of excluded items (or of items outside ``allowed``) to -inf, in place.
 
     Parameters

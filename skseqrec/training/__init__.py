@@ -5,5 +5,12 @@ from .device import autocast, resolve_device
 from .history import History
 from .loop import Trainer
 
-__all__ = ["Callback", "EarlyStopping", "History", "ProgressBar", "Trainer", "autocast",
-           "resolve_device"]
+__all__ = [
+    "Callback",
+    "EarlyStopping",
+    "History",
+    "ProgressBar",
+    "Trainer",
+    "autocast",
+    "resolve_device",
+]

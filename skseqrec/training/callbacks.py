@@ -46,8 +46,14 @@ class EarlyStopping(Callback):
         Load the best epoch's weights when training ends (also after an interrupt).
     """
 
-    def __init__(self, monitor: str, patience: int, mode: str = "max", tol: float = 0.0,
-                 restore_best: bool = True):
+    def __init__(
+        self,
+        monitor: str,
+        patience: int,
+        mode: str = "max",
+        tol: float = 0.0,
+        restore_best: bool = True,
+    ):
         self.monitor = monitor
         self.patience = patience
         self.mode = mode
@@ -68,12 +74,16 @@ class EarlyStopping(Callback):
     def on_epoch_end(self, trainer, record: dict) -> None:
         value = record.get(self.monitor)
         if value is None:
-            raise KeyError(f"EarlyStopping monitors {self.monitor!r}, absent from {sorted(record)}.")
+            raise KeyError(
+                f"EarlyStopping monitors {self.monitor!r}, absent from {sorted(record)}."
+            )
         if self._improved(value):
             self.best, self.best_epoch, self.wait = value, record["epoch"], 0
             if self.restore_best:
-                self.best_state = {k: v.detach().to("cpu", copy=True)
-                                   for k, v in trainer.module.state_dict().items()}
+                self.best_state = {
+                    k: v.detach().to("cpu", copy=True)
+                    for k, v in trainer.module.state_dict().items()
+                }
         else:
             self.wait += 1
             if self.wait >= self.patience:
@@ -100,8 +110,11 @@ class ProgressBar(Callback):
         self.bar = tqdm(total=trainer.epochs, desc=trainer.description, unit="epoch", leave=True)
 
     def on_epoch_end(self, trainer, record: dict) -> None:
-        shown = {k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in record.items()
-                 if k != "epoch"}
+        shown = {
+            k: (f"{v:.4f}" if isinstance(v, float) else v)
+            for k, v in record.items()
+            if k != "epoch"
+        }
         self.bar.set_postfix(shown, refresh=False)
         self.bar.update(1)
 

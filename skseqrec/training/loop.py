@@ -41,10 +41,21 @@ class Trainer:
     description : str
     """
 
-    def __init__(self, *, module, optimizer, loss_fn: Callable, batches: Callable[[int], Iterable],
-                 epochs: int, validate: Callable[[], dict] | None = None, callbacks=(),
-                 history: History | None = None, device=None, amp: bool = True,
-                 description: str = "fit"):
+    def __init__(
+        self,
+        *,
+        module,
+        optimizer,
+        loss_fn: Callable,
+        batches: Callable[[int], Iterable],
+        epochs: int,
+        validate: Callable[[], dict] | None = None,
+        callbacks=(),
+        history: History | None = None,
+        device=None,
+        amp: bool = True,
+        description: str = "fit",
+    ):
         self.module = module
         self.optimizer = optimizer
         self.loss_fn = loss_fn
@@ -108,7 +119,9 @@ class Trainer:
             self.stop_reason = f"interrupted (KeyboardInterrupt) after {len(self.history)} epochs"
             warnings.warn(
                 f"Training was interrupted after {self.history.last_epoch} epoch(s); the model "
-                "keeps the best weights seen so far.", SkseqrecWarning, stacklevel=3,
+                "keeps the best weights seen so far.",
+                SkseqrecWarning,
+                stacklevel=3,
             )
         finally:
             self._call("on_train_end")

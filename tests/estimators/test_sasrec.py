@@ -11,8 +11,15 @@ from helpers import hit_rate, split_last
 from skseqrec import PopularityRecommender, SASRecClassifierEstimator
 from skseqrec.exceptions import DataDropWarning
 
-WORLD_PARAMS = dict(hidden_units=32, num_blocks=1, dropout_rate=0.1, max_len=20,
-                    learning_rate=0.005, epochs=40, batch_size=64)
+WORLD_PARAMS = dict(
+    hidden_units=32,
+    num_blocks=1,
+    dropout_rate=0.1,
+    max_len=20,
+    learning_rate=0.005,
+    epochs=40,
+    batch_size=64,
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +42,18 @@ def test_learns_the_generated_world(world_split, world_model):
 
 
 def test_predict_follows_the_rule(world, world_model):
-    sample = world[world["user_id"] < 40]
-    predicted = world_model.predict(sample)
+    sample = world[world["user_id"] < 40].sample(frac=1.0, random_state=0)  # rows unsorted
+    predicted = pd.Series(world_model.predict(sample), index=sample.index)
     ordered = sample.sort_values(["user_id", "timestamp"], kind="stable")
     previous = ordered.groupby("user_id")["item_id"].shift(1)
-    has_previous = previous.notna()
-    rule = (previous[has_previous].astype(int) + 1) % 40
-    got = pd.Series(predicted, index=sample.index).loc[rule.index]
-    assert (got == rule).mean() > 0.9
+    # rows with at least two earlier events (a single-event context is rarely seen in
+    # training with positions counted from the end; see the user guide)
+    enough = ordered.groupby("user_id").cumcount() >= 2
+    rule = (previous[enough].astype(int) + 1) % 100
+    assert (predicted.loc[rule.index] == rule).mean() > 0.8
+    first = ordered.groupby("user_id").head(1).index  # no history: most popular item
+    popular = world_model.classes_[world_model.item_counts_[1:].argmax()]
+    assert (predicted.loc[first] == popular).all()
 
 
 def test_padding_row_stays_zero(world_model):
@@ -100,9 +111,9 @@ def test_users_parameter_selects_and_checks(world_split, world_model):
 def test_top_k_larger_than_catalogue_warns(world_split, world_model):
     train, _ = world_split
     user = train[train["user_id"] == 0]
-    with pytest.warns(DataDropWarning, match="fewer than top_k=100"):
-        recs = world_model.recommend(user, top_k=100)
-    assert len(recs) == 40 - user["item_id"].nunique()
+    with pytest.warns(DataDropWarning, match="fewer than top_k=150"):
+        recs = world_model.recommend(user, top_k=150)
+    assert len(recs) == 100 - user["item_id"].nunique()
 
 
 def test_soft_labels(tiny):
@@ -124,7 +135,8 @@ def test_early_stopping_restores_best_epoch(world_split):
     train, test = world_split
     valid_train, valid_target = split_last(train)
     model = SASRecClassifierEstimator(
-        **{**WORLD_PARAMS, "epochs": 30, "learning_rate": 0.02}, early_stopping_patience=2,
+        **{**WORLD_PARAMS, "epochs": 30, "learning_rate": 0.02},
+        early_stopping_patience=2,
     ).fit(valid_train, X_valid=train)
     history = model.history_
     assert list(history.columns) == ["epoch", "train_loss", "valid_ndcg@10", "seconds"]
@@ -139,11 +151,14 @@ def test_internal_validation_carve_out(world_split):
     train, _ = world_split
     for validation in ["last_event", "time"]:
         model = SASRecClassifierEstimator(
-            **{**WORLD_PARAMS, "epochs": 3}, early_stopping_patience=5, validation=validation,
+            **{**WORLD_PARAMS, "epochs": 3},
+            early_stopping_patience=5,
+            validation=validation,
         ).fit(train)
         assert model.history_["valid_ndcg@10"].notna().all()
-    model = SASRecClassifierEstimator(**{**WORLD_PARAMS, "epochs": 2}, early_stopping_patience=5,
-                                      monitor="loss").fit(train)
+    model = SASRecClassifierEstimator(
+        **{**WORLD_PARAMS, "epochs": 2}, early_stopping_patience=5, monitor="loss"
+    ).fit(train)
     assert (model.history_["valid_loss"] > 0).all()
 
 
@@ -169,11 +184,18 @@ def test_single_event_users_are_counted(tiny):
         SASRecClassifierEstimator(epochs=1).fit(extra)
 
 
-@pytest.mark.parametrize("param, value, error", [
-    ("hidden_units", 0, ValueError), ("num_heads", 3, ValueError), ("dropout_rate", 1.0, ValueError),
-    ("learning_rate", -1.0, ValueError), ("validation", "bogus", ValueError),
-    ("epochs", 2.5, TypeError), ("monitor", "auc", ValueError),
-])
+@pytest.mark.parametrize(
+    "param, value, error",
+    [
+        ("hidden_units", 0, ValueError),
+        ("num_heads", 3, ValueError),
+        ("dropout_rate", 1.0, ValueError),
+        ("learning_rate", -1.0, ValueError),
+        ("validation", "bogus", ValueError),
+        ("epochs", 2.5, TypeError),
+        ("monitor", "auc", ValueError),
+    ],
+)
 def test_invalid_parameters_are_rejected_in_fit(tiny, param, value, error):
     model = SASRecClassifierEstimator(**{param: value})  # __init__ never validates
     with pytest.raises(error, match=param):
@@ -187,8 +209,11 @@ def test_nan_loss_stops_with_a_hint(tiny):
 
 def test_beats_popularity_on_ml100k(ml100k):
     train, test = split_last(ml100k)
-    model = SASRecClassifierEstimator(max_len=50, epochs=40, learning_rate=0.002,
-                                      dropout_rate=0.2).fit(train)
+    model = SASRecClassifierEstimator(
+        max_len=50, epochs=40, learning_rate=0.002, dropout_rate=0.2
+    ).fit(train)
     full = pd.concat([train, test])
     popular = PopularityRecommender().fit(train)
-    assert model.score(full) > popular.score(full) + 0.01
+    with pytest.warns(DataDropWarning, match="3 of 943 evaluated users' targets"):
+        learned, baseline = model.score(full), popular.score(full)
+    assert learned > baseline + 0.01
