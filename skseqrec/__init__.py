@@ -1,6 +1,7 @@
 """skseqrec: transformer sequential recommenders for scikit-learn users."""
 
 from ._version import __version__
+from .evaluation import evaluate
 from .estimators import (
     ESASRecEstimator,
     GSASRecEstimator,
@@ -14,4 +15,5 @@ __all__ = [
     "PopularityRecommender",
     "SASRecClassifierEstimator",
     "__version__",
+    "evaluate",
 ]

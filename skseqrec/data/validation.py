@@ -101,7 +101,9 @@ def _check_ids(series: pd.Series, column: str, name: str):
     if isinstance(dtype, pd.CategoricalDtype):
         # Categories carry the real type; check them like a plain column.
         _check_scalar_kind(pd.Series(dtype.categories), column, name, len(series))
-        return series.to_numpy(dtype=dtype.categories.dtype), dtype
+        categories = dtype.categories.dtype
+        as_numpy = categories if isinstance(categories, np.dtype) and categories != object else object
+        return series.to_numpy(dtype=as_numpy), dtype
     if pd.api.types.is_bool_dtype(dtype):
         raise TypeError(f"Column {column!r} of {name} holds booleans; ids must be int or str.")
     if pd.api.types.is_float_dtype(dtype):

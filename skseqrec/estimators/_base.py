@@ -368,6 +368,18 @@ class BaseRecommender(BaseEstimator):
         )
         return history, targets
 
+    def _evaluate_last_events(
+        self, X, metric, k: int = 10, *, exclude_seen: bool = True, name: str = "X"
+    ) -> float:
+        """``metric(ranked, targets, k)`` of each user's last event in ``X`` given the rest."""
+        check_is_fitted(self)
+        history, targets = self._last_event_targets(X, name=name)
+        ranked, _ = self._rank(history, k, exclude_seen=exclude_seen)
+        ranked = _pad_columns(ranked, k)
+        if getattr(metric, "needs_catalogue", False):  # coverage: code 0 marks empty slots
+            return float(len(np.unique(ranked[ranked > 0])) / self.n_items_)
+        return metric(ranked, targets, k=k)
+
     def score(self, X, y=None):
         """NDCG@10 of each user's last event in ``X`` given the events before it.
 
@@ -379,10 +391,7 @@ class BaseRecommender(BaseEstimator):
         -------
         float
         """
-        check_is_fitted(self)
-        history, targets = self._last_event_targets(X)
-        ranked, _ = self._rank(history, 10, exclude_seen=True)
-        return ndcg_at_k(_pad_columns(ranked, 10), targets, k=10)
+        return self._evaluate_last_events(X, ndcg_at_k, 10)
 
     # ----------------------------------------------------------------- state
     def __getstate__(self):

@@ -43,6 +43,9 @@ class ESASRecEstimator(TransformerRecommender):
         ``"softmax"`` is the full cross-entropy over the catalogue (SASRec+).
     ff_multiplier : int, default=4
         SwiGLU hidden size = ``ff_multiplier * hidden_units``.
+    remove_accidental_hits : bool, default=True
+        Drop negatives equal to the position's positive from its softmax (the paper's code
+        keeps them; with a small catalogue they are frequent and push the positive down).
     max_len : int, default=200
     learning_rate : float, default=0.001
     epochs : int, default=100
@@ -78,6 +81,7 @@ class ESASRecEstimator(TransformerRecommender):
         "negative_sampling": P.Options("shared", "per_position"),
         "loss": P.Options("sampled_softmax", "softmax"),
         "ff_multiplier": P.Interval(int, 1),
+        "remove_accidental_hits": P.Boolean(),
     }
     _y_range = None  # y is not used by this objective
 
@@ -92,6 +96,7 @@ class ESASRecEstimator(TransformerRecommender):
         negative_sampling="shared",
         loss="sampled_softmax",
         ff_multiplier=4,
+        remove_accidental_hits=True,
         max_len=200,
         learning_rate=0.001,
         epochs=100,
@@ -118,6 +123,7 @@ class ESASRecEstimator(TransformerRecommender):
         self.negative_sampling = negative_sampling
         self.loss = loss
         self.ff_multiplier = ff_multiplier
+        self.remove_accidental_hits = remove_accidental_hits
         self.max_len = max_len
         self.learning_rate = learning_rate
         self.epochs = epochs
@@ -161,4 +167,11 @@ class ESASRecEstimator(TransformerRecommender):
             negatives = uniform_negatives(
                 (*targets.shape, self.num_negatives), module.n_items, generator=generator
             )
-        return sampled_softmax_loss(positive, module.score_items(hidden, negatives), valid)
+        hit_items = (targets, negatives) if self.remove_accidental_hits else (None, None)
+        return sampled_softmax_loss(
+            positive,
+            module.score_items(hidden, negatives),
+            valid,
+            positive_items=hit_items[0],
+            negative_items=hit_items[1],
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..nn import (
     LearnablePositionalEmbedding,
+    accidental_hits,
     PreNormBlock,
     SequenceEncoder,
     gbce_beta,
@@ -38,6 +39,9 @@ class GSASRecEstimator(TransformerRecommender):
     negative_sampling : {"shared", "per_position"}, default="shared"
     tied_embeddings : bool, default=False
         Score with the input item table (``True``) or a separate output table.
+    remove_accidental_hits : bool, default=True
+        Leave negatives that equal the position's positive out of the loss (the paper's
+        code keeps them; with a small catalogue they push the positive down).
     max_len : int, default=200
     learning_rate, epochs, batch_size, weight_decay, early_stopping_patience,
     restore_best_weights, validation, validation_fraction, monitor, random_state, verbose,
@@ -59,6 +63,7 @@ class GSASRecEstimator(TransformerRecommender):
         "gbce_t": P.Interval(float, 0.0, 1.0),
         "negative_sampling": P.Options("shared", "per_position"),
         "tied_embeddings": P.Boolean(),
+        "remove_accidental_hits": P.Boolean(),
     }
     _y_range = None
 
@@ -73,6 +78,7 @@ class GSASRecEstimator(TransformerRecommender):
         gbce_t=0.75,
         negative_sampling="shared",
         tied_embeddings=False,
+        remove_accidental_hits=True,
         max_len=200,
         learning_rate=0.001,
         epochs=100,
@@ -99,6 +105,7 @@ class GSASRecEstimator(TransformerRecommender):
         self.gbce_t = gbce_t
         self.negative_sampling = negative_sampling
         self.tied_embeddings = tied_embeddings
+        self.remove_accidental_hits = remove_accidental_hits
         self.max_len = max_len
         self.learning_rate = learning_rate
         self.epochs = epochs
@@ -137,5 +144,11 @@ class GSASRecEstimator(TransformerRecommender):
             negatives = uniform_negatives(
                 (*targets.shape, self.num_negatives), module.n_items, generator=generator
             )
+        negative = module.score_items(hidden, negatives)
+        hits = (
+            accidental_hits(negatives, targets, negative.shape)
+            if self.remove_accidental_hits
+            else None
+        )
         beta = gbce_beta(self.num_negatives, module.n_items, self.gbce_t)
-        return gbce_loss(positive, module.score_items(hidden, negatives), valid, beta=beta)
+        return gbce_loss(positive, negative, valid, beta=beta, hits=hits)

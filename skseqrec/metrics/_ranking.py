@@ -191,6 +191,9 @@ def coverage_at_k(ranked, k: int = 10, n_items: int | None = None) -> float:
     return float(len(np.unique(ranked)) / n_items)
 
 
+coverage_at_k.needs_catalogue = True
+
+
 def _sampled_ranks(positive_scores, negative_scores):
     positive = np.asarray(positive_scores, dtype=np.float64)
     negative = np.asarray(negative_scores, dtype=np.float64)

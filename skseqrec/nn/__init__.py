@@ -8,6 +8,7 @@ from .blocks import FeedForward, LiGRBlock, PostNormBlock, PreNormBlock, SwiGLU
 from .context import SequenceContext
 from .encoder import SequenceEncoder
 from .losses import (
+    accidental_hits,
     bce_negatives_loss,
     full_softmax_loss,
     gbce_beta,
@@ -20,6 +21,7 @@ from .samplers import shared_negatives, uniform_negatives
 from .topk import mask_scores, topk_items
 
 __all__ = [
+    "accidental_hits",
     "FeedForward",
     "LiGRBlock",
     "PostNormBlock",

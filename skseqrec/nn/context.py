@@ -44,13 +44,15 @@ class SequenceContext:
         valid = items != 0
         width = items.shape[1]
         keys = valid[:, None, None, :]
-        if causal:
-            lower = torch.ones(width, width, dtype=torch.bool, device=items.device).tril()
-            allowed = keys & lower
-        else:
-            allowed = keys.expand(-1, 1, width, -1)
         eye = torch.eye(width, dtype=torch.bool, device=items.device)
-        attn_mask = allowed | (eye & ~allowed.any(dim=-1, keepdim=True))
+        if causal:
+            # left padding: a query sees a real key only if it is itself real, so "self or
+            # (real key and not after me)" never leaves a row empty
+            lower = torch.ones(width, width, dtype=torch.bool, device=items.device).tril()
+            attn_mask = (keys & lower) | eye
+        else:
+            # a padding query may only see itself; real queries see every real key
+            attn_mask = (keys & valid[:, None, :, None]) | eye
         n_valid = valid.sum(dim=1, keepdim=True)
         column = torch.arange(width, device=items.device)[None, :]
         # Left padding: the row's real events occupy the last n_valid columns.

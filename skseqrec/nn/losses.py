@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 __all__ = [
+    "accidental_hits",
     "bce_negatives_loss",
     "full_softmax_loss",
     "gbce_beta",
@@ -24,7 +25,7 @@ def masked_mean(values: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
     return (values * weights).sum() / weights.sum().clamp_min(1.0)
 
 
-def bce_negatives_loss(positive_logits, negative_logits, valid, labels=None):
+def bce_negatives_loss(positive_logits, negative_logits, valid, labels=None, *, hits=None):
     """Binary cross-entropy with ``k`` negatives, the negative term averaged over them.
 
     ``loss = BCE(s+, y) + (1/k) * sum_j BCE(s-_j, 0)`` at each valid position,
@@ -38,11 +39,18 @@ def bce_negatives_loss(positive_logits, negative_logits, valid, labels=None):
     valid : BoolTensor (B, L)
     labels : Tensor (B, L) or None
         Soft labels in [0, 1] for the positives (default 1).
+    hits : BoolTensor (B, L, k), optional
+        Negatives equal to the positive, left out of the negative average.
     """
     if labels is None:
         labels = torch.ones_like(positive_logits)
     positive = F.binary_cross_entropy_with_logits(positive_logits, labels, reduction="none")
-    negative = F.softplus(negative_logits).mean(-1)  # BCE(s, 0) = log(1 + e^s)
+    negative = F.softplus(negative_logits)  # BCE(s, 0) = log(1 + e^s)
+    if hits is None:
+        negative = negative.mean(-1)
+    else:
+        kept = (~hits).sum(-1).clamp_min(1)
+        negative = negative.masked_fill(hits, 0.0).sum(-1) / kept
     return masked_mean(positive + negative, valid)
 
 
@@ -63,8 +71,7 @@ def sampled_softmax_loss(
         hit") is removed from that position's softmax.
     """
     if positive_items is not None and negative_items is not None:
-        negative_items = negative_items.expand(negative_logits.shape)
-        hits = negative_items == positive_items.unsqueeze(-1)
+        hits = accidental_hits(negative_items, positive_items, negative_logits.shape)
         negative_logits = negative_logits.masked_fill(hits, float("-inf"))
     logits = torch.cat([positive_logits.unsqueeze(-1), negative_logits], dim=-1).float()
     loss = torch.logsumexp(logits, dim=-1) - logits[..., 0]
@@ -104,15 +111,35 @@ def gbce_beta(n_negatives: int, n_items: int, t: float) -> float:
     return alpha * (t * (1.0 - 1.0 / alpha) + 1.0 / alpha)
 
 
-def gbce_loss(positive_logits, negative_logits, valid, *, beta: float):
+def accidental_hits(negative_items, positive_items, shape):
+    """BoolTensor ``shape`` (B, L, k): True where a sampled negative is the position's positive.
+
+    ``negative_items`` is (k,) (shared by the batch) or (B, L, k); ``positive_items`` (B, L).
+    """
+    return negative_items.expand(shape) == positive_items.unsqueeze(-1)
+
+
+def gbce_loss(positive_logits, negative_logits, valid, *, beta: float, hits=None):
     """Generalised BCE: ``-log(sigmoid(s+)^beta) - sum_j log(1 - sigmoid(s-_j))``.
 
-    Averaged over the ``k + 1`` terms and over valid positions. Computed as BCE on the
-    transformed positive logit ``log(1 / (sigmoid(s+)^-beta - 1))`` in float64.
+    Averaged over the ``k + 1`` terms and over valid positions, computed in float64
+    (``log sigmoid(s)^beta = beta * logsigmoid(s)``, the same value as the paper's BCE on
+    the transformed logit ``log(1 / (sigmoid(s+)^-beta - 1))``).
+
+    Parameters
+    ----------
+    positive_logits : Tensor (B, L)
+    negative_logits : Tensor (B, L, k)
+    valid : BoolTensor (B, L)
+    beta : float
+        See :func:`gbce_beta`.
+    hits : BoolTensor (B, L, k), optional
+        Negatives equal to the positive; they are left out of the negative term (with few
+        items, an accidental hit would push the positive down).
     """
-    positive = positive_logits.double()
-    # log sigmoid(s)^beta = beta * logsigmoid(s); BCE(gamma, 1) = -log sigmoid(gamma)
-    positive_term = -beta * F.logsigmoid(positive)
-    negative_term = F.softplus(negative_logits.double()).sum(-1)
+    positive_term = -beta * F.logsigmoid(positive_logits.double())
+    negative = F.softplus(negative_logits.double())
+    if hits is not None:
+        negative = negative.masked_fill(hits, 0.0)
     k = negative_logits.shape[-1]
-    return masked_mean((positive_term + negative_term) / (k + 1), valid).float()
+    return masked_mean((positive_term + negative.sum(-1)) / (k + 1), valid).float()

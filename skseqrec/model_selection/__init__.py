@@ -1,0 +1,23 @@
+"""Model selection: splitters usable as ``cv=`` in scikit-learn searches, ranking scorers.
+
+Splitters yield ``(train_idx, test_idx)`` positional indices whose test folds carry each
+test user's history rows and target row (see :mod:`skseqrec.model_selection._split`).
+"""
+
+from ._split import (
+    GlobalTemporalSplit,
+    LeaveLastOut,
+    UserKFold,
+    last_event_validation_split,
+    time_validation_split,
+)
+from ._scorer import make_ranking_scorer
+
+__all__ = [
+    "GlobalTemporalSplit",
+    "LeaveLastOut",
+    "UserKFold",
+    "last_event_validation_split",
+    "make_ranking_scorer",
+    "time_validation_split",
+]

@@ -1,0 +1,94 @@
+"""Every model of the family learns the generated world and keeps the block math right."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from helpers import hit_rate, split_last
+
+from skseqrec import ESASRecEstimator, GSASRecEstimator, SASRecClassifierEstimator
+from skseqrec.nn import LiGRBlock, SequenceContext, gbce_beta, gbce_loss, sampled_softmax_loss
+
+SMALL = dict(
+    hidden_units=32, num_blocks=1, dropout_rate=0.1, max_len=20, batch_size=64, learning_rate=0.005
+)
+
+FAMILY = [
+    SASRecClassifierEstimator(**SMALL, epochs=40),
+    ESASRecEstimator(**SMALL, epochs=40, num_negatives=64),
+    ESASRecEstimator(**SMALL, epochs=40, num_negatives=64, negative_sampling="per_position"),
+    ESASRecEstimator(**SMALL, epochs=40, loss="softmax"),
+    GSASRecEstimator(**{**SMALL, "learning_rate": 0.02}, epochs=60, num_negatives=64),
+]
+
+
+@pytest.mark.parametrize("estimator", FAMILY, ids=lambda e: repr(e)[:60])
+def test_family_learns_the_world(world, estimator):
+    train, test = split_last(world)
+    recs = estimator.fit(train).recommend(train, top_k=10)
+    assert hit_rate(recs, test) > 0.9
+
+
+def test_gbce_beta_limits():
+    assert gbce_beta(256, 3707, 0.0) == pytest.approx(1.0)
+    alpha = 256 / 3706
+    assert gbce_beta(256, 3707, 1.0) == pytest.approx(alpha)
+    assert gbce_beta(256, 3707, 0.75) == pytest.approx(alpha * (0.75 * (1 - 1 / alpha) + 1 / alpha))
+
+
+def test_gbce_loss_hand_checked():
+    positive = torch.tensor([[2.0]])
+    negative = torch.tensor([[[0.5, -1.0]]])
+    valid = torch.tensor([[True]])
+    beta = 0.3
+    expected = (
+        -(
+            beta * math.log(1 / (1 + math.exp(-2.0)))
+            + math.log(1 - 1 / (1 + math.exp(-0.5)))
+            + math.log(1 - 1 / (1 + math.exp(1.0)))
+        )
+        / 3
+    )
+    assert gbce_loss(positive, negative, valid, beta=beta).item() == pytest.approx(
+        expected, rel=1e-5
+    )
+
+
+def test_sampled_softmax_hand_checked_and_accidental_hits():
+    positive = torch.tensor([[1.0]])
+    negative = torch.tensor([[[0.0, 1.0]]])
+    valid = torch.tensor([[True]])
+    expected = -math.log(math.e / (math.e + 1 + math.e))
+    assert sampled_softmax_loss(positive, negative, valid).item() == pytest.approx(expected)
+    # the second negative is the positive item itself: removed from the softmax
+    masked = sampled_softmax_loss(
+        positive,
+        negative,
+        valid,
+        positive_items=torch.tensor([[7]]),
+        negative_items=torch.tensor([3, 7]),
+    )
+    assert masked.item() == pytest.approx(-math.log(math.e / (math.e + 1)))
+
+
+def test_ligr_gates_read_the_unnormalised_stream():
+    torch.manual_seed(0)
+    block = LiGRBlock(4, 1, 0.0).eval()
+    x = torch.randn(1, 3, 4)
+    context = SequenceContext.from_items(torch.tensor([[1, 2, 3]]))
+    with torch.no_grad():
+        # closed gates (large negative bias): the block is the identity
+        block.attn_gate.bias.fill_(-1e4)
+        block.ff_gate.bias.fill_(-1e4)
+        torch.testing.assert_close(block(x, context), x)
+        # gates computed from x itself: scaling x changes the gate, LN(x) would not
+        block.attn_gate.bias.zero_()
+        block.ff_gate.weight.zero_()
+        attended = block.attention(block.attn_norm(x), context)
+        expected = x + torch.sigmoid(block.attn_gate(x)) * attended
+        h = block(x, context) - torch.sigmoid(block.ff_gate(expected)) * block.feed_forward(
+            block.ff_norm(expected)
+        )
+        torch.testing.assert_close(h, expected)
