@@ -1,13 +1,13 @@
 """skseqrec: transformer sequential recommenders for scikit-learn users."""
 
 from ._version import __version__
-from .evaluation import evaluate
 from .estimators import (
     ESASRecEstimator,
     GSASRecEstimator,
     PopularityRecommender,
     SASRecClassifierEstimator,
 )
+from .evaluation import evaluate
 
 __all__ = [
     "ESASRecEstimator",

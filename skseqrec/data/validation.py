@@ -102,7 +102,9 @@ def _check_ids(series: pd.Series, column: str, name: str):
         # Categories carry the real type; check them like a plain column.
         _check_scalar_kind(pd.Series(dtype.categories), column, name, len(series))
         categories = dtype.categories.dtype
-        as_numpy = categories if isinstance(categories, np.dtype) and categories != object else object
+        as_numpy = (
+            categories if isinstance(categories, np.dtype) and categories.kind != "O" else object
+        )
         return series.to_numpy(dtype=as_numpy), dtype
     if pd.api.types.is_bool_dtype(dtype):
         raise TypeError(f"Column {column!r} of {name} holds booleans; ids must be int or str.")

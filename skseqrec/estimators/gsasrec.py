@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from ..nn import (
     LearnablePositionalEmbedding,
-    accidental_hits,
     PreNormBlock,
     SequenceEncoder,
+    accidental_hits,
     gbce_beta,
     gbce_loss,
     shared_negatives,

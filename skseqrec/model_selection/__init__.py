@@ -4,6 +4,7 @@ Splitters yield ``(train_idx, test_idx)`` positional indices whose test folds ca
 test user's history rows and target row (see :mod:`skseqrec.model_selection._split`).
 """
 
+from ._scorer import make_ranking_scorer
 from ._split import (
     GlobalTemporalSplit,
     LeaveLastOut,
@@ -11,7 +12,6 @@ from ._split import (
     last_event_validation_split,
     time_validation_split,
 )
-from ._scorer import make_ranking_scorer
 
 __all__ = [
     "GlobalTemporalSplit",

@@ -488,6 +488,14 @@ class LeaveLastOut(_InteractionSplitter):
         self.item_col = item_col
         self.time_col = time_col
 
+    @property
+    def shuffle(self) -> bool:
+        """Whether folds depend on random draws (scikit-learn asks, e.g. in halving searches).
+
+        Every eligible user in one fold (the default) is deterministic.
+        """
+        return self.test_size is not None or self.n_splits != 1
+
     def _folds(self, X):
         owner = type(self).__name__
         n_splits = _check_int(self.n_splits, "n_splits", owner, minimum=1)
