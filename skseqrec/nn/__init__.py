@@ -6,6 +6,7 @@ Nothing here knows about pandas, scikit-learn or external ids.
 from .attention import MultiHeadSelfAttention
 from .blocks import FeedForward, LiGRBlock, PostNormBlock, PreNormBlock, SwiGLU
 from .context import SequenceContext
+from .dropout import Dropout
 from .encoder import SequenceEncoder
 from .losses import (
     accidental_hits,
@@ -21,6 +22,7 @@ from .samplers import shared_negatives, uniform_negatives
 from .topk import mask_scores, topk_items
 
 __all__ = [
+    "Dropout",
     "accidental_hits",
     "FeedForward",
     "LiGRBlock",

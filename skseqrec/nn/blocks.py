@@ -7,6 +7,7 @@ from torch import nn
 
 from .attention import MultiHeadSelfAttention
 from .context import SequenceContext
+from .dropout import Dropout
 
 __all__ = ["FeedForward", "LiGRBlock", "PostNormBlock", "PreNormBlock", "SwiGLU"]
 
@@ -19,7 +20,7 @@ class FeedForward(nn.Module):
         self.net = nn.Sequential(
             nn.Linear(d_model, mult * d_model),
             activation(),
-            nn.Dropout(dropout),
+            Dropout(dropout),
             nn.Linear(mult * d_model, d_model),
         )
 
@@ -39,7 +40,7 @@ class PreNormBlock(nn.Module):
         self.attention = MultiHeadSelfAttention(d_model, n_heads, dropout)
         self.ff_norm = nn.LayerNorm(d_model)
         self.feed_forward = FeedForward(d_model, ff_mult, dropout)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x: torch.Tensor, context: SequenceContext) -> torch.Tensor:
         x = x + self.dropout(self.attention(self.attn_norm(x), context))
@@ -53,7 +54,7 @@ class SwiGLU(nn.Module):
         super().__init__()
         self.gate_up = nn.Linear(d_model, 2 * mult * d_model, bias=False)
         self.down = nn.Linear(mult * d_model, d_model, bias=False)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x):
         gate, up = self.gate_up(x).chunk(2, dim=-1)
@@ -84,7 +85,7 @@ class LiGRBlock(nn.Module):
         self.ff_norm = norm(d_model)
         self.feed_forward = SwiGLU(d_model, ff_mult, dropout)
         self.ff_gate = nn.Linear(d_model, d_model)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x: torch.Tensor, context: SequenceContext) -> torch.Tensor:
         attended = self.dropout(self.attention(self.attn_norm(x), context))
@@ -106,7 +107,7 @@ class PostNormBlock(nn.Module):
         self.attention = MultiHeadSelfAttention(d_model, n_heads, dropout)
         self.ff_norm = nn.LayerNorm(d_model)
         self.feed_forward = FeedForward(d_model, ff_mult, dropout, activation=nn.ReLU)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x: torch.Tensor, context: SequenceContext) -> torch.Tensor:
         queries = self.attn_norm(x)

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from .context import SequenceContext
+from .dropout import Dropout
 
 __all__ = ["SequenceEncoder"]
 
@@ -56,16 +57,25 @@ class SequenceEncoder(nn.Module):
         self.item_embedding = nn.Embedding(n_items + 1, d_model, padding_idx=0)
         self.output_embedding = None if tied else nn.Embedding(n_items + 1, d_model, padding_idx=0)
         self.positional = positional
-        self.embedding_dropout = nn.Dropout(dropout)
+        self.embedding_dropout = Dropout(dropout)
         self.blocks = nn.ModuleList(blocks)
         self.final_norm = nn.LayerNorm(d_model) if final_norm else nn.Identity()
-        self.reset_item_embeddings()
+        self.reset_parameters()
 
-    def reset_item_embeddings(self) -> None:
-        for table in (self.item_embedding, self.output_embedding):
-            if table is not None:
-                nn.init.normal_(table.weight, std=1.0 / math.sqrt(self.d_model))
-                with torch.no_grad():
+    def reset_parameters(self, std: float = 0.02) -> None:
+        """Normal(0, ``std``) for every embedding and linear weight, zero biases.
+
+        Adam moves each weight by about the learning rate per step whatever its scale, so
+        small initial weights learn fast at lr 1e-3; the padding rows are set to zero.
+        """
+        for module in self.modules():
+            if isinstance(module, (nn.Embedding, nn.Linear)):
+                nn.init.normal_(module.weight, std=std)
+                if isinstance(module, nn.Linear) and module.bias is not None:
+                    nn.init.zeros_(module.bias)
+        with torch.no_grad():
+            for table in (self.item_embedding, self.output_embedding):
+                if table is not None:
                     table.weight[0].zero_()
 
     def context(self, items: torch.Tensor, timestamps: torch.Tensor | None = None):

@@ -15,7 +15,12 @@ from sklearn.model_selection import (
 from sklearn.pipeline import Pipeline
 
 from skseqrec import PopularityRecommender, SASRecClassifierEstimator, evaluate
-from skseqrec.model_selection import GlobalTemporalSplit, LeaveLastOut, UserKFold, make_ranking_scorer
+from skseqrec.model_selection import (
+    GlobalTemporalSplit,
+    LeaveLastOut,
+    UserKFold,
+    make_ranking_scorer,
+)
 from skseqrec.preprocessing import InteractionFilter
 
 FAST = dict(hidden_units=16, num_blocks=1, max_len=20, epochs=3, batch_size=64)
@@ -41,13 +46,19 @@ def _targets(X, test_index):
     return test.groupby("user_id").tail(1)
 
 
-@pytest.mark.parametrize("cv", [LeaveLastOut(), GlobalTemporalSplit(), UserKFold(n_splits=2, random_state=0)],
-                         ids=lambda cv: type(cv).__name__)
+@pytest.mark.parametrize(
+    "cv",
+    [LeaveLastOut(), GlobalTemporalSplit(), UserKFold(n_splits=2, random_state=0)],
+    ids=lambda cv: type(cv).__name__,
+)
 def test_grid_search_never_trains_on_test_targets(interactions, cv):
     RecordingSASRec.seen = []
     search = GridSearchCV(
         RecordingSASRec(**FAST, early_stopping_patience=1, validation="last_event"),
-        {"hidden_units": [8, 16]}, cv=cv, refit=False, error_score="raise",
+        {"hidden_units": [8, 16]},
+        cv=cv,
+        refit=False,
+        error_score="raise",
     ).fit(interactions)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     folds = list(cv.split(interactions))
@@ -62,35 +73,59 @@ def test_grid_search_never_trains_on_test_targets(interactions, cv):
 
 
 def test_multi_metric_scoring_and_refit(interactions):
-    scoring = {"ndcg": make_ranking_scorer("ndcg", k=10), "hr": make_ranking_scorer("hit_rate", k=10),
-               "cov": make_ranking_scorer("coverage", k=10)}
-    search = GridSearchCV(SASRecClassifierEstimator(**FAST), {"learning_rate": [0.001, 0.01]},
-                          cv=LeaveLastOut(), scoring=scoring, refit="ndcg").fit(interactions)
+    scoring = {
+        "ndcg": make_ranking_scorer("ndcg", k=10),
+        "hr": make_ranking_scorer("hit_rate", k=10),
+        "cov": make_ranking_scorer("coverage", k=10),
+    }
+    search = GridSearchCV(
+        SASRecClassifierEstimator(**FAST),
+        {"learning_rate": [0.001, 0.01]},
+        cv=LeaveLastOut(),
+        scoring=scoring,
+        refit="ndcg",
+    ).fit(interactions)
     assert {"mean_test_ndcg", "mean_test_hr", "mean_test_cov"} <= set(search.cv_results_)
     assert search.best_estimator_.n_epochs_ == 3
     assert (search.cv_results_["mean_test_hr"] >= search.cv_results_["mean_test_ndcg"]).all()
 
 
 def test_parallel_search_and_pipeline(interactions):
-    pipeline = Pipeline([("filter", InteractionFilter(min_item_events=2)),
-                         ("model", PopularityRecommender())])
-    search = GridSearchCV(pipeline, {"filter__min_item_events": [1, 2]}, cv=LeaveLastOut(),
-                          n_jobs=2).fit(interactions)
+    pipeline = Pipeline(
+        [("filter", InteractionFilter(min_item_events=2)), ("model", PopularityRecommender())]
+    )
+    search = GridSearchCV(
+        pipeline, {"filter__min_item_events": [1, 2]}, cv=LeaveLastOut(), n_jobs=2
+    ).fit(interactions)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
-    results = cross_validate(SASRecClassifierEstimator(**FAST), interactions,
-                             cv=UserKFold(n_splits=2, random_state=0), n_jobs=2,
-                             scoring=make_ranking_scorer("mrr"))
+    results = cross_validate(
+        SASRecClassifierEstimator(**FAST),
+        interactions,
+        cv=UserKFold(n_splits=2, random_state=0),
+        n_jobs=2,
+        scoring=make_ranking_scorer("mrr"),
+    )
     assert len(results["test_score"]) == 2
 
 
 def test_randomized_and_halving_search(interactions):
-    randomized = RandomizedSearchCV(SASRecClassifierEstimator(**FAST),
-                                    {"dropout_rate": [0.0, 0.1, 0.2]}, n_iter=2,
-                                    cv=LeaveLastOut(), random_state=0).fit(interactions)
+    randomized = RandomizedSearchCV(
+        SASRecClassifierEstimator(**FAST),
+        {"dropout_rate": [0.0, 0.1, 0.2]},
+        n_iter=2,
+        cv=LeaveLastOut(),
+        random_state=0,
+    ).fit(interactions)
     assert len(randomized.cv_results_["params"]) == 2
-    halving = HalvingGridSearchCV(SASRecClassifierEstimator(**FAST), {"hidden_units": [8, 16, 32]},
-                                  resource="epochs", min_resources=1, max_resources=4,
-                                  cv=LeaveLastOut(), factor=2).fit(interactions)
+    halving = HalvingGridSearchCV(
+        SASRecClassifierEstimator(**FAST),
+        {"hidden_units": [8, 16, 32]},
+        resource="epochs",
+        min_resources=1,
+        max_resources=4,
+        cv=LeaveLastOut(),
+        factor=2,
+    ).fit(interactions)
     assert set(halving.cv_results_["n_resources"]) <= {1, 2, 4}
 
 
@@ -102,10 +137,22 @@ def test_scorer_rejects_unknown_metric():
 @pytest.mark.parametrize("protocol", ["loo", "time"])
 def test_evaluate_is_one_tidy_line(world, protocol):
     popular = evaluate(PopularityRecommender(), world, protocol=protocol, k=(10, 20))
-    learned = evaluate(SASRecClassifierEstimator(**{**FAST, "epochs": 20, "learning_rate": 0.005}),
-                       world, protocol=protocol, k=(10, 20))
-    assert list(learned.columns) == ["protocol", "metric", "k", "value", "n_users", "n_targets",
-                                     "n_train_rows", "fit_seconds"]
+    learned = evaluate(
+        SASRecClassifierEstimator(**{**FAST, "epochs": 20, "learning_rate": 0.005}),
+        world,
+        protocol=protocol,
+        k=(10, 20),
+    )
+    assert list(learned.columns) == [
+        "protocol",
+        "metric",
+        "k",
+        "value",
+        "n_users",
+        "n_targets",
+        "n_train_rows",
+        "fit_seconds",
+    ]
     assert set(learned["protocol"]) == {protocol}
     assert learned["n_users"].iloc[0] > 10
     hr = learned.query("metric == 'hit_rate' and k == 10")["value"].item()
@@ -121,8 +168,9 @@ def test_score_never_sees_the_target_as_input(interactions):
     # could never be recommended, so hits prove the target is held out of the input
     assert model.score(interactions) >= 0.0
     history, targets = model._last_event_targets(interactions)
-    pairs = pd.DataFrame({"user_code": np.repeat(history.users, history.lengths),
-                          "item": history.items})
+    pairs = pd.DataFrame(
+        {"user_code": np.repeat(history.users, history.lengths), "item": history.items}
+    )
     assert len(targets) == len(last)
     assert history.n_events == len(interactions) - len(last)
     del pairs
