@@ -20,7 +20,7 @@ FAMILY = [
     ESASRecEstimator(**SMALL, epochs=40, num_negatives=64),
     ESASRecEstimator(**SMALL, epochs=40, num_negatives=64, negative_sampling="per_position"),
     ESASRecEstimator(**SMALL, epochs=40, loss="softmax"),
-    GSASRecEstimator(**{**SMALL, "learning_rate": 0.02}, epochs=60, num_negatives=64),
+    GSASRecEstimator(**SMALL, epochs=60, num_negatives=64),
 ]
 
 
