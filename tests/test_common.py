@@ -146,6 +146,20 @@ def test_output_shapes_and_dtypes(estimator, tiny):
     assert list(fitted.classes_) == sorted(tiny["item_id"].unique())
 
 
+@pytest.mark.parametrize("dtype", ["object", "str", "category", "int32", "Int64"])
+def test_recommend_keeps_id_dtypes(dtype, tiny):
+    """Output ids come back in the caller's dtype (pandas 3 must not turn object into str)."""
+    data = tiny.copy()
+    for column in ("user_id", "item_id"):
+        codes = pd.factorize(data[column])[0] + 100
+        values = codes if dtype in ("int32", "Int64") else [f"id{c}" for c in codes]
+        data[column] = pd.Series(values, index=data.index).astype(dtype)
+    recs = PopularityRecommender().fit(data).recommend(data, top_k=2)
+    assert recs["user_id"].dtype == data["user_id"].dtype
+    assert recs["item_id"].dtype == data["item_id"].dtype
+    assert set(recs["item_id"]) <= set(data["item_id"])
+
+
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=_id)
 def test_column_names_are_parameters(estimator, tiny):
     renamed = tiny.rename(columns={"user_id": "u", "item_id": "i", "timestamp": "t"})

@@ -86,7 +86,14 @@ class IdEncoder:
         """
         values = np.asarray(values)
         new = values[self.encode(values) == 0]
-        merged = IdEncoder.from_values(np.concatenate([self.classes, pd.unique(new)]), self.dtype)
+        if len(new) == 0:  # concatenating an empty float array would make int classes float
+            return IdEncoder(self.classes, self.dtype), np.arange(len(self) + 1, dtype=np.int64)
+        dtype = self.dtype
+        if isinstance(dtype, pd.CategoricalDtype):  # new ids must decode, not become NaN
+            extra = pd.Index(pd.unique(new)).difference(dtype.categories, sort=False)
+            if len(extra):
+                dtype = pd.CategoricalDtype(dtype.categories.append(extra), dtype.ordered)
+        merged = IdEncoder.from_values(np.concatenate([self.classes, pd.unique(new)]), dtype)
         new_codes = np.concatenate([[0], merged.encode(self.classes)])
         return merged, new_codes
 

@@ -66,6 +66,7 @@ class Sequences:
         index = np.asarray(mask_or_index)
         if index.dtype == bool:
             index = np.flatnonzero(index)
+        index = index.astype(np.int64, copy=False)  # an empty list is float64
         starts, ends = self.offsets[index], self.offsets[index + 1]
         positions = _ranges(starts, ends)
         lengths = ends - starts
@@ -189,7 +190,8 @@ def build_sequences(
     order = chronological_order(user_codes, times)
     sorted_users = user_codes[order]
     boundaries = np.flatnonzero(sorted_users[1:] != sorted_users[:-1]) + 1
-    starts = np.concatenate([[0], boundaries]).astype(np.int64)
+    # no events -> no sequences (offsets == [0], not [0, 0])
+    starts = np.concatenate([[0] if len(order) else [], boundaries]).astype(np.int64)
     return Sequences(
         users=sorted_users[starts] if len(order) else np.zeros(0, dtype=np.int64),
         offsets=np.concatenate([starts, [len(order)]]).astype(np.int64),

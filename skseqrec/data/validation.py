@@ -60,9 +60,14 @@ def to_pandas(X, *, name: str = "X") -> pd.DataFrame:
     )
 
 
+def _scalar(value):
+    """Python scalar for numpy numbers, so messages read 1.5, not np.float64(1.5)."""
+    return value.item() if isinstance(value, (np.number, np.bool_)) else value
+
+
 def _preview(values) -> str:
     values = list(values[:3])
-    return ", ".join(repr(v) for v in values)
+    return ", ".join(repr(_scalar(v)) for v in values)
 
 
 def _column(X: pd.DataFrame, column: str, role: str, name: str) -> pd.Series:
@@ -90,7 +95,7 @@ def _check_missing(series: pd.Series, column: str, name: str) -> None:
         raise ValueError(
             f"Column {column!r} of {name} has {n_missing} missing value(s) (NaN/None/NaT) "
             f"out of {len(series)} rows, the first at row position {first} "
-            f"(index {series.index[first]!r}). Drop or fill them before fitting."
+            f"(index {_scalar(series.index[first])!r}). Drop or fill them before fitting."
         )
 
 
@@ -110,11 +115,11 @@ def _check_ids(series: pd.Series, column: str, name: str):
         raise TypeError(f"Column {column!r} of {name} holds booleans; ids must be int or str.")
     if pd.api.types.is_float_dtype(dtype):
         values = series.to_numpy()
-        fractional = values != np.floor(values)
+        fractional = ~np.isfinite(values) | (values != np.floor(values))
         if fractional.any():
             raise TypeError(
                 f"Column {column!r} of {name} holds non-integer floats "
-                f"(e.g. {values[fractional][0]!r}, {int(fractional.sum())} rows); ids must be "
+                f"(e.g. {_scalar(values[fractional][0])!r}, {int(fractional.sum())} rows); ids must be "
                 "int, str or categorical."
             )
         return values, dtype
@@ -165,14 +170,19 @@ def _check_times(series: pd.Series, column: str, name: str) -> np.ndarray:
     dtype = series.dtype
     if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(dtype):
         # Any unit, tz-aware or not: int64 nanoseconds on one (UTC) axis.
-        return (
-            series.dt.tz_convert("UTC")
-            .dt.tz_localize(None)
-            .to_numpy("datetime64[ns]")
-            .view(np.int64)
-            if isinstance(dtype, pd.DatetimeTZDtype)
-            else series.to_numpy("datetime64[ns]").view(np.int64)
-        )
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+        try:
+            # as_unit raises instead of silently wrapping dates outside 1677..2262
+            series = series.dt.as_unit("ns")
+        except pd.errors.OutOfBoundsDatetime as exc:
+            out = ((series < pd.Timestamp.min) | (series > pd.Timestamp.max)).to_numpy()
+            raise ValueError(
+                f"Column {column!r} of {name} has {int(out.sum())} datetime(s) outside the "
+                f"nanosecond range 1677-09-21..2262-04-11 (e.g. {series[out].iloc[0]!r}); "
+                "convert the column to numbers (e.g. seconds since the epoch)."
+            ) from exc
+        return series.to_numpy("datetime64[ns]").view(np.int64)
     if pd.api.types.is_bool_dtype(dtype):
         raise TypeError(
             f"Column {column!r} of {name} holds booleans; times must be numbers or datetimes."
@@ -183,9 +193,17 @@ def _check_times(series: pd.Series, column: str, name: str) -> np.ndarray:
         if bad.any():
             raise ValueError(
                 f"Column {column!r} of {name} has {int(bad.sum())} infinite value(s) "
-                f"(e.g. {values[bad][0]!r}); times must be finite."
+                f"(e.g. {_scalar(values[bad][0])!r}); times must be finite."
             )
         if pd.api.types.is_integer_dtype(dtype):
+            if pd.api.types.is_unsigned_integer_dtype(dtype):  # would wrap to negatives
+                raw = series.to_numpy(dtype=np.uint64)
+                too_big = raw > np.iinfo(np.int64).max
+                if too_big.any():
+                    raise ValueError(
+                        f"Column {column!r} of {name} has {int(too_big.sum())} time(s) above "
+                        f"the int64 range (e.g. {int(raw[too_big][0])})."
+                    )
             return series.to_numpy(dtype=np.int64)
         return values
     raise TypeError(
@@ -282,6 +300,6 @@ def check_interactions(
             if out.any():
                 raise ValueError(
                     f"y must lie in [{low}, {high}]; {int(out.sum())} of {len(y_arr)} rows are "
-                    f"outside (e.g. {y_arr[out][0]!r})."
+                    f"outside (e.g. {_scalar(y_arr[out][0])!r})."
                 )
     return Interactions(users, items, times, y_arr, user_dtype, item_dtype)

@@ -269,8 +269,9 @@ class BaseRecommender(BaseEstimator):
         rank = np.broadcast_to(np.arange(1, codes.shape[1] + 1), codes.shape)
         frame = pd.DataFrame(
             {
-                self.user_col: user_encoder.decode(row_user[found]),
-                self.item_col: self.item_encoder_.decode(codes[found]),
+                # Series keep the fitted dtype (pandas 3 would infer ``str`` from object)
+                self.user_col: _as_series(user_encoder.decode(row_user[found])),
+                self.item_col: _as_series(self.item_encoder_.decode(codes[found])),
                 "score": values[found].astype(np.float64),
                 "rank": rank[found].astype(np.int64),
             }
@@ -450,3 +451,8 @@ def _with_all_users(sequences: Sequences, user_codes: np.ndarray) -> Sequences:
         rows=chosen.rows,
         weights=chosen.weights,
     )
+
+
+def _as_series(values) -> pd.Series:
+    """A Series that keeps ``values``' dtype, object included."""
+    return pd.Series(values, dtype=getattr(values, "dtype", None))
