@@ -130,6 +130,7 @@ def run_one(args, frame, seed):
     eval_seconds = time.perf_counter() - started
     record = {
         "seed": seed,
+        "config": {k: v for k, v in model.get_params().items() if not k.endswith("_col")},
         "metrics": values,
         "n_test_users": n_users,
         "n_test_targets": n_users,

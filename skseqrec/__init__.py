@@ -2,18 +2,29 @@
 
 from ._version import __version__
 from .estimators import (
+    BERT4RecEstimator,
     ESASRecEstimator,
     GSASRecEstimator,
+    HSTUEstimator,
     PopularityRecommender,
     SASRecClassifierEstimator,
+    SASRecRegressorEstimator,
+    SequentialTransformerEstimator,
 )
 from .evaluation import evaluate
+from .persistence import load, save
 
 __all__ = [
+    "BERT4RecEstimator",
     "ESASRecEstimator",
     "GSASRecEstimator",
+    "HSTUEstimator",
     "PopularityRecommender",
     "SASRecClassifierEstimator",
+    "SASRecRegressorEstimator",
+    "SequentialTransformerEstimator",
     "__version__",
     "evaluate",
+    "load",
+    "save",
 ]

@@ -36,6 +36,7 @@ def evaluate(
     *,
     fit: bool = True,
     test_quantile: float = 0.05,
+    n_steps: int = 1,
 ) -> pd.DataFrame:
     """Fit on the protocol's training part of ``X`` and rank every test user's target.
 
@@ -55,6 +56,12 @@ def evaluate(
         data must not contain their targets).
     test_quantile : float, default=0.05
         Share of events after the cut-off (``protocol="time"``).
+    n_steps : int, default=1
+        ``protocol="loo"`` only. With ``n_steps > 1`` the last ``n_steps`` events of every
+        user are held out and predicted autoregressively: each step ranks the catalogue
+        given the history plus the model's own top-1 predictions of the earlier steps (the
+        true events are never fed back), and is scored against that step's true event.
+        The result gets a ``step`` column (Huang et al.'s multi-step evaluation).
 
     Returns
     -------
@@ -77,6 +84,12 @@ def evaluate(
         isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in ks
     ):
         raise ValueError(f"k must be a positive int or a tuple of them, got {k!r}.")
+    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
+        raise ValueError(f"n_steps must be a positive int, got {n_steps!r}.")
+    if n_steps > 1:
+        if protocol != "loo":
+            raise ValueError("n_steps > 1 needs protocol='loo'.")
+        return _evaluate_steps(estimator, X, ks, n_steps, fit)
     train_index, test_index = next(_splitter(protocol, estimator, test_quantile).split(X))
     frame = X if isinstance(X, pd.DataFrame) else X.to_pandas()
     started = time.perf_counter()
@@ -108,3 +121,96 @@ def evaluate(
     result["fit_seconds"] = fit_seconds
     result.attrs["protocol"] = _PROTOCOL_NAMES[protocol]
     return result
+
+
+def _evaluate_steps(estimator, X, ks, n_steps, fit):
+    """Hold out each user's last ``n_steps`` events; predict them feeding predictions back."""
+    from .data import IdEncoder, Sequences, check_interactions
+    from .data.sequences import chronological_order
+    from .estimators._base import _drop_events, _warn_dropped
+
+    frame = X if isinstance(X, pd.DataFrame) else X.to_pandas()
+    data = check_interactions(
+        frame,
+        user_col=estimator.user_col,
+        item_col=estimator.item_col,
+        time_col=estimator.time_col,
+    )
+    user_codes = IdEncoder.from_values(data.users, data.user_dtype).encode(data.users)
+    order = chronological_order(user_codes, data.times)
+    counts = np.bincount(user_codes)
+    ends = np.cumsum(counts)[user_codes[order]]
+    from_end = np.empty(len(order), dtype=np.int64)
+    from_end[order] = ends - np.arange(len(order)) - 1
+    eligible = counts[user_codes] > n_steps  # at least one history event
+    train_rows = np.flatnonzero(from_end >= n_steps)
+    started = time.perf_counter()
+    model = clone(estimator).fit(frame.iloc[train_rows]) if fit else estimator
+    fit_seconds = time.perf_counter() - started if fit else float("nan")
+
+    history_rows = np.flatnonzero(eligible & (from_end >= n_steps))
+    _, users, history = model._encode_history(frame.iloc[history_rows], keep_unknown=True)
+    history = _drop_events(history, history.items > 0)
+    target_rows = np.flatnonzero(eligible & (from_end < n_steps))
+    target_rows = target_rows[np.lexsort((-from_end[target_rows], user_codes[target_rows]))]
+    targets = model.item_encoder_.encode(data.items[target_rows]).reshape(-1, n_steps)
+    _warn_dropped(
+        "held-out events",
+        int((targets == 0).sum()),
+        targets.size,
+        "are items unknown to the model (counted as misses)",
+    )
+    targets = np.where(targets == 0, -1, targets)  # never equal to an empty slot (0)
+    # rows of `targets` follow sorted user ids, like `history` (one row per eligible user)
+    width = max(ks)
+    rows = []
+    for step in range(n_steps):
+        ranked, _ = model._rank(history, width, exclude_seen=True)
+        if ranked.shape[1] < width:
+            ranked = np.pad(ranked, ((0, 0), (0, width - ranked.shape[1])))
+        for cut in ks:
+            for name, metric in (
+                ("hit_rate", hit_rate_at_k),
+                ("ndcg", ndcg_at_k),
+                ("mrr", mrr_at_k),
+            ):
+                value = metric(ranked, targets[:, step], k=cut)
+                rows.append(
+                    {"protocol": "loo", "step": step + 1, "metric": name, "k": cut, "value": value}
+                )
+        history = _append(history, ranked[:, 0], Sequences)
+    result = pd.DataFrame(rows)
+    result["n_users"] = len(targets)
+    result["n_targets"] = targets.size
+    result["n_train_rows"] = len(train_rows)
+    result["fit_seconds"] = fit_seconds
+    result.attrs["protocol"] = (
+        f"LOO with the last {n_steps} events held out, predicted autoregressively "
+        "(top-1 fed back), full ranking, seen excluded"
+    )
+    return result
+
+
+def _append(sequences, codes, sequences_type):
+    """Each sequence with one more event (``codes``; 0 = nothing to append)."""
+    add = codes > 0
+    lengths = sequences.lengths + add
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    new_positions = offsets[1:][add] - 1
+    old = np.ones(offsets[-1], dtype=bool)
+    old[new_positions] = False
+    items = np.empty(offsets[-1], dtype=np.int64)
+    items[old], items[new_positions] = sequences.items, codes[add]
+    times = np.empty(offsets[-1], dtype=sequences.times.dtype)
+    times[old] = sequences.times
+    last_times = (
+        sequences.times[np.maximum(sequences.offsets[1:] - 1, 0)]
+        if len(sequences.times)
+        else np.zeros(len(sequences), dtype=sequences.times.dtype)
+    )
+    times[new_positions] = last_times[add]  # a predicted event happens "now"
+    rows = np.full(offsets[-1], -1, dtype=np.int64)
+    rows[old] = sequences.rows
+    return sequences_type(
+        users=sequences.users, offsets=offsets, items=items, times=times, rows=rows, weights=None
+    )

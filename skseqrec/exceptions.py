@@ -1,6 +1,12 @@
 """Warnings and errors raised by skseqrec."""
 
-__all__ = ["SkseqrecWarning", "DataDropWarning", "DeviceWarning", "VersionMismatchWarning"]
+__all__ = [
+    "SkseqrecWarning",
+    "DataDropWarning",
+    "DeviceWarning",
+    "ModelFormatError",
+    "VersionMismatchWarning",
+]
 
 
 class SkseqrecWarning(UserWarning):
@@ -17,3 +23,7 @@ class DeviceWarning(SkseqrecWarning):
 
 class VersionMismatchWarning(SkseqrecWarning):
     """A model saved by another skseqrec version was loaded."""
+
+
+class ModelFormatError(ValueError):
+    """A file given to :func:`skseqrec.load` is not a valid skseqrec model (nothing was run)."""

@@ -17,14 +17,36 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import estimator_checks as checks
 
 import skseqrec
-from skseqrec import PopularityRecommender, SASRecClassifierEstimator
+from skseqrec import (
+    BERT4RecEstimator,
+    ESASRecEstimator,
+    GSASRecEstimator,
+    HSTUEstimator,
+    PopularityRecommender,
+    SASRecClassifierEstimator,
+    SASRecRegressorEstimator,
+    SequentialTransformerEstimator,
+)
 
 FAST = dict(hidden_units=8, num_blocks=1, max_len=8, epochs=2, batch_size=8)
 
+#: every ranking estimator (the regressor predicts ratings and has its own checks)
 ESTIMATORS = [
     PopularityRecommender(),
     SASRecClassifierEstimator(**FAST),
+    ESASRecEstimator(**FAST, num_negatives=8),
+    GSASRecEstimator(**FAST, num_negatives=8),
+    BERT4RecEstimator(**FAST),
+    HSTUEstimator(**FAST, num_negatives=8),
+    SequentialTransformerEstimator(**FAST, num_heads=2, num_in_batch_negatives=8),
 ]
+REGRESSOR = SASRecRegressorEstimator(**FAST)
+
+
+def test_every_public_estimator_is_checked():
+    checked = {type(e).__name__ for e in [*ESTIMATORS, REGRESSOR]}
+    public = {name for name in skseqrec.__all__ if name.endswith(("Estimator", "Recommender"))}
+    assert public == checked
 
 
 def _id(estimator):
@@ -45,7 +67,7 @@ SKLEARN_API_CHECKS = [
 ]
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_id)
+@pytest.mark.parametrize("estimator", [*ESTIMATORS, REGRESSOR], ids=_id)
 @pytest.mark.parametrize("check", SKLEARN_API_CHECKS, ids=lambda c: c.__name__)
 def test_sklearn_api_checks(estimator, check):
     check(type(estimator).__name__, clone(estimator))
@@ -167,3 +189,26 @@ def test_column_names_are_parameters(estimator, tiny):
     assert list(fitted.recommend(renamed, top_k=2).columns) == ["u", "i", "score", "rank"]
     with pytest.raises(ValueError, match="'user_id'"):
         clone(estimator).fit(renamed)
+
+
+def _ratings(frame):
+    return (pd.factorize(frame["item_id"])[0] % 5 + 1).astype(float)
+
+
+def test_regressor_contract(tiny):
+    y = _ratings(tiny)
+    fitted = clone(REGRESSOR).fit(tiny, y)
+    predicted = fitted.predict(tiny)
+    assert predicted.shape == (len(tiny),) and np.isfinite(predicted).all()
+    assert fitted.score(tiny, y) <= 0.0
+    with pytest.raises(ValueError, match="y"):
+        clone(REGRESSOR).fit(tiny)
+    with pytest.raises(ValueError, match="y"):
+        fitted.score(tiny)
+    recs = fitted.recommend(tiny, top_k=3)
+    assert recs.groupby("user_id").size().eq(3).all()
+    again = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(again.predict(tiny), predicted)
+    # y-free ranking models reject nothing, but the regressor needs one rating per row
+    with pytest.raises(ValueError, match="59"):
+        clone(REGRESSOR).fit(tiny, y[:59])

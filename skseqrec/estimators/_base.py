@@ -107,6 +107,10 @@ class BaseRecommender(BaseEstimator):
         """Scores (B, n_items) of every item given left-padded windows (B, W) of codes."""
         raise NotImplementedError
 
+    def _model_times(self, times: np.ndarray) -> np.ndarray:
+        """Times as the model reads them (models with ``_uses_times`` override)."""
+        return times
+
     def _fallback_scores(self) -> torch.Tensor:
         """Scores for an empty history: training popularity (log counts)."""
         return torch.log1p(torch.as_tensor(self.item_counts_[1:], dtype=torch.float32))
@@ -131,6 +135,7 @@ class BaseRecommender(BaseEstimator):
         lengths = np.minimum(ends - starts, max_len)
         order = np.argsort(lengths, kind="stable")
         chunk = self._chunk_size()
+        model_times = self._model_times(times) if self._uses_times else None
         for begin in range(0, len(order), chunk):
             rows = order[begin : begin + chunk]
             windows = pad_windows(items, starts[rows], ends[rows], max_len)
@@ -138,7 +143,13 @@ class BaseRecommender(BaseEstimator):
             time_t = None
             if self._uses_times:
                 time_t = torch.as_tensor(
-                    pad_windows(times, starts[rows], ends[rows], max_len, width=windows.shape[1]),
+                    pad_windows(
+                        model_times,
+                        starts[rows],
+                        ends[rows],
+                        max_len,
+                        width=windows.shape[1],
+                    ),
                     device=device,
                 )
             with torch.no_grad():
@@ -219,9 +230,7 @@ class BaseRecommender(BaseEstimator):
         data, user_encoder, sequences = self._encode_history(X)
         all_users = user_encoder.classes
         if users is not None:
-            wanted = np.asarray(
-                users, dtype=object if user_encoder.classes.dtype == object else None
-            )
+            wanted = _id_array(users, user_encoder.classes)
             codes = user_encoder.encode(wanted)
             if (codes == 0).any():
                 missing = wanted[codes == 0]
@@ -243,11 +252,7 @@ class BaseRecommender(BaseEstimator):
         )
         allowed = None
         if items is not None:
-            item_codes = self.item_encoder_.encode(
-                np.asarray(
-                    items, dtype=object if self.item_encoder_.classes.dtype == object else None
-                )
-            )
+            item_codes = self.item_encoder_.encode(_id_array(items, self.item_encoder_.classes))
             _warn_dropped(
                 "ids in `items`",
                 int((item_codes == 0).sum()),
@@ -358,12 +363,14 @@ class BaseRecommender(BaseEstimator):
         sequences = sequences.select(eligible)
         targets = sequences.items[sequences.last(1)]
         history = sequences.drop_last(1)
+        # an unknown target (code 0) must not match an empty slot (also code 0) of a list
+        targets = np.where(targets == 0, -1, targets)
         known = history.items > 0
         if not known.all():
             history = _drop_events(history, known)
         _warn_dropped(
             f"evaluated users' targets in {name}",
-            int((targets == 0).sum()),
+            int((targets < 0).sum()),
             len(targets),
             "are items unknown to the model (counted as misses)",
         )
@@ -395,6 +402,21 @@ class BaseRecommender(BaseEstimator):
         return self._evaluate_last_events(X, ndcg_at_k, 10)
 
     # ----------------------------------------------------------------- state
+    def save(self, path) -> None:
+        """Write this estimator to ``path`` in the safe format read by :func:`skseqrec.load`.
+
+        Weights in safetensors, everything else in JSON: loading it runs no code from the
+        file, unlike a pickle. See :func:`skseqrec.save`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination file (overwritten), e.g. ``"model.safetensors"``.
+        """
+        from ..persistence import save
+
+        save(self, path)
+
     def __getstate__(self):
         # object.__getstate__ returns the live __dict__: copy before changing anything
         state = dict(super().__getstate__())
@@ -451,6 +473,18 @@ def _with_all_users(sequences: Sequences, user_codes: np.ndarray) -> Sequences:
         rows=chosen.rows,
         weights=chosen.weights,
     )
+
+
+def _id_array(values, classes: np.ndarray) -> np.ndarray:
+    """Ids passed by the caller (``users=``, ``items=``) as an array comparable to ``classes``.
+
+    numpy turns a mixed list such as ``[2, "a"]`` into strings, which would make the known
+    id ``2`` unknown; such lists keep each id's own type.
+    """
+    array = np.asarray(values, dtype=object if classes.dtype == object else None)
+    if array.dtype.kind in "US":
+        array = np.asarray(values, dtype=object)
+    return array
 
 
 def _as_series(values) -> pd.Series:

@@ -54,8 +54,11 @@ class TransformerRecommender(BaseRecommender):
     def _build_module(self, n_items: int) -> torch.nn.Module:
         raise NotImplementedError
 
-    def _objective(self, module, hidden, targets, valid, labels, generator) -> torch.Tensor:
-        """Loss of next-item ``targets`` (B, L) given ``hidden`` states (B, L, d)."""
+    def _objective(self, module, hidden, targets, valid, labels, generator, window) -> torch.Tensor:
+        """Loss of next-item ``targets`` (B, L) given ``hidden`` states (B, L, d).
+
+        ``labels`` are the targets' y (or None); ``window`` (B, L + 1) the rows' items.
+        """
         raise NotImplementedError
 
     def _loss(self, module, batch: dict, generator: torch.Generator) -> torch.Tensor:
@@ -66,7 +69,21 @@ class TransformerRecommender(BaseRecommender):
         if batch.get("last_only"):
             valid[:, :-1] = False
         labels = batch["labels"][:, 1:] if "labels" in batch else None
-        return self._objective(module, module(inputs), targets, valid, labels, generator)
+        times = batch["times"][:, :-1] if "times" in batch else None
+        hidden = module(inputs, times)
+        return self._objective(module, hidden, targets, valid, labels, generator, sequence)
+
+    def _make_optimizer(self, module) -> torch.optim.Optimizer:
+        """Adam with betas (0.9, 0.98), as SASRec and its successors train."""
+        return torch.optim.Adam(
+            module.parameters(),
+            lr=self.learning_rate,
+            betas=(0.9, 0.98),
+            weight_decay=self.weight_decay,
+        )
+
+    def _prepare_training(self, train: Sequences) -> None:
+        """Hook run once before training (e.g. item statistics a loss needs)."""
 
     def _check_params(self) -> None:
         P.validate_params(self, self._param_specs)
@@ -151,6 +168,7 @@ class TransformerRecommender(BaseRecommender):
 
         train, valid = self._validation_data(sequences, X_valid, rng)
         self.item_counts_ = np.bincount(train.items, minlength=len(item_encoder) + 1)
+        self._prepare_training(train)
 
         fork_devices = [device] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=fork_devices):
@@ -164,12 +182,7 @@ class TransformerRecommender(BaseRecommender):
             history = self._history if warm else History()
             trainer = Trainer(
                 module=module,
-                optimizer=torch.optim.Adam(
-                    module.parameters(),
-                    lr=self.learning_rate,
-                    betas=(0.9, 0.98),
-                    weight_decay=self.weight_decay,
-                ),
+                optimizer=self._make_optimizer(module),
                 loss_fn=lambda batch: self._loss(module, batch, generator),
                 batches=self._batch_factory(train, rng, device),
                 epochs=self.epochs,
@@ -227,6 +240,12 @@ class TransformerRecommender(BaseRecommender):
                 pad_windows(train.weights, starts, ends, width, width=width, fill=0.0),
                 device=device,
             )
+        times = None
+        if self._uses_times:
+            times = torch.as_tensor(
+                pad_windows(self._model_times(train.times), starts, ends, width, width=width),
+                device=device,
+            )
         lengths = np.minimum(train.lengths, width)
 
         def batches(epoch):
@@ -246,6 +265,8 @@ class TransformerRecommender(BaseRecommender):
                 batch = {"sequence": matrix[index, width - keep :]}
                 if labels is not None:
                     batch["labels"] = labels[index, width - keep :]
+                if times is not None:
+                    batch["times"] = times[index, width - keep :]
                 yield batch
 
         return batches
@@ -292,27 +313,40 @@ class TransformerRecommender(BaseRecommender):
                 parts_targets.append(single.items[single.offsets[:-1][known]])
         if not parts_context:
             raise ValueError("X_valid has no user that can be evaluated (each needs a history).")
-        return _concat(parts_context), np.concatenate(parts_targets)
+        return _concat(parts_context), np.concatenate(parts_targets), None
 
     def _validator(self, valid, generator, device):
-        context, targets = valid
+        context, targets, weights = valid
         if self.monitor == "loss":
-            return lambda: {"loss": self._validation_loss(context, targets, generator, device)}
+            return lambda: {
+                "loss": self._validation_loss(context, targets, weights, generator, device)
+            }
         name, k = self.monitor.split("@")
         metric = get_metric(name)
         k = int(k)
+        ranked_targets = np.where(targets == 0, -1, targets)  # unknown: never an empty slot
 
         def validate():
             ranked, _ = self._rank(context, k, exclude_seen=True)
-            return {self.monitor: metric(_pad_columns(ranked, k), targets, k=k)}
+            return {self.monitor: metric(_pad_columns(ranked, k), ranked_targets, k=k)}
 
         return validate
 
-    def _validation_loss(self, context, targets, generator, device):
+    def _validation_loss(self, context, targets, weights, generator, device):
         ends = context.offsets[1:]
         items = np.concatenate([context.items, np.zeros(1, dtype=np.int64)])
         windows = pad_windows(items, context.offsets[:-1], ends, self.max_len)
         sequence = np.concatenate([windows, targets[:, None]], axis=1)
+        if self._uses_times:
+            times = self._model_times(np.concatenate([context.times, np.zeros(1, np.int64)]))
+            time_windows = pad_windows(times, context.offsets[:-1], ends, self.max_len)
+            # the target's own time is not known to the model; repeat the last one
+            time_windows = np.concatenate([time_windows, time_windows[:, -1:]], axis=1)
+            time_windows = time_windows[targets > 0]
+        if weights is not None:
+            labels = np.zeros(sequence.shape, dtype=np.float32)
+            labels[:, -1] = weights
+            labels = labels[targets > 0]
         sequence = sequence[targets > 0]
         total, count = 0.0, 0
         state = generator.get_state()
@@ -322,6 +356,10 @@ class TransformerRecommender(BaseRecommender):
                 "sequence": torch.as_tensor(sequence[begin : begin + 1024], device=device),
                 "last_only": True,
             }
+            if self._uses_times:
+                batch["times"] = torch.as_tensor(time_windows[begin : begin + 1024], device=device)
+            if weights is not None:
+                batch["labels"] = torch.as_tensor(labels[begin : begin + 1024], device=device)
             n = len(batch["sequence"])
             total += float(self._loss(self.module_, batch, generator)) * n
             count += n
@@ -337,10 +375,16 @@ class TransformerRecommender(BaseRecommender):
         index = torch.as_tensor(remap)
         for name, old in state.items():
             new = new_state[name]
+            extra = old.shape[0] - len(remap) if old.dim() else -1  # special tokens after items
             if old.shape == new.shape:
                 new_state[name] = old
-            elif old.shape[0] == len(remap) and old.shape[1:] == new.shape[1:]:
-                new[index] = old.to(new.device)
+            elif (
+                extra >= 0
+                and new.shape[0] == n_items + 1 + extra
+                and old.shape[1:] == new.shape[1:]
+            ):
+                new[index] = old[: len(remap)].to(new.device)
+                new[n_items + 1 :] = old[len(remap) :].to(new.device)
                 new_state[name] = new
             else:
                 raise ValueError(
@@ -406,10 +450,14 @@ def _carve_last_events(sequences: Sequences, fraction: float, rng: np.random.Gen
     n_valid = max(1, int(round(fraction * len(eligible))))
     chosen = np.sort(rng.choice(eligible, size=n_valid, replace=False))
     context = sequences.select(chosen).drop_last(1)
-    targets = sequences.items[sequences.last(1)[chosen]]
+    held_out = sequences.last(1)[chosen]
     keep = np.ones(sequences.n_events, dtype=bool)
-    keep[sequences.last(1)[chosen]] = False
-    return _drop_events(sequences, keep), (context, targets)
+    keep[held_out] = False
+    return _drop_events(sequences, keep), (
+        context,
+        sequences.items[held_out],
+        None if sequences.weights is None else sequences.weights[held_out],
+    )
 
 
 def _carve_after_time(sequences: Sequences, fraction: float):
@@ -430,6 +478,7 @@ def _carve_after_time(sequences: Sequences, fraction: float):
     context = train.select(chosen)
     # events are chronological within a user, so the first one at/after the cut is at
     # offset + n_before
-    targets = sequences.items[sequences.offsets[chosen] + n_before[chosen]]
+    held_out = sequences.offsets[chosen] + n_before[chosen]
     train = train.select(train.lengths >= 2)
-    return train, (context, targets)
+    weights = None if sequences.weights is None else sequences.weights[held_out]
+    return train, (context, sequences.items[held_out], weights)

@@ -157,7 +157,7 @@ class ESASRecEstimator(TransformerRecommender):
             final_norm=False,
         )
 
-    def _objective(self, module, hidden, targets, valid, labels, generator):
+    def _objective(self, module, hidden, targets, valid, labels, generator, window):
         if self.loss == "softmax":
             return full_softmax_loss(module.score_all(hidden), targets, valid)
         positive = module.score_items(hidden, targets.unsqueeze(-1)).squeeze(-1)

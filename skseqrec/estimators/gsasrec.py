@@ -136,7 +136,7 @@ class GSASRecEstimator(TransformerRecommender):
             tied=self.tied_embeddings,
         )
 
-    def _objective(self, module, hidden, targets, valid, labels, generator):
+    def _objective(self, module, hidden, targets, valid, labels, generator, window):
         positive = module.score_items(hidden, targets.unsqueeze(-1)).squeeze(-1)
         if self.negative_sampling == "shared":
             negatives = shared_negatives(self.num_negatives, module.n_items, generator=generator)

@@ -56,14 +56,15 @@ class PopularityRecommender(BaseRecommender):
         Parameters
         ----------
         X : DataFrame
-        y : ignored
+        y : array-like of shape (n_rows,), default=None
+            Ignored, but checked like the other estimators' ``y`` (one finite value per row).
 
         Returns
         -------
         self
         """
         P.validate_params(self, self._param_specs)
-        data = self._check(X)
+        data = self._check(X, y)
         self.item_encoder_ = IdEncoder.from_values(data.items, data.item_dtype)
         self.item_counts_ = np.bincount(
             self.item_encoder_.encode(data.items), minlength=len(self.item_encoder_) + 1

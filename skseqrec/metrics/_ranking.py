@@ -41,6 +41,16 @@ def _check_ranked(ranked, k: int) -> np.ndarray:
     return ranked[:, :k]
 
 
+def _check_id_kinds(ranked: np.ndarray, targets: np.ndarray) -> None:
+    # numbers never equal strings under ``==``, but a joint np.unique would cast them alike
+    kinds = {ranked.dtype.kind, targets.dtype.kind}
+    if kinds & set("biuf") and kinds & set("US"):
+        raise TypeError(
+            f"ranked holds {ranked.dtype} ids but targets hold {targets.dtype} ids; pass ids of "
+            "the same kind (numbers or strings) on both sides."
+        )
+
+
 def rank_of_targets(ranked, targets) -> np.ndarray:
     """1-based rank of each user's target in ``ranked``, 0 where it is absent.
 
@@ -58,6 +68,7 @@ def rank_of_targets(ranked, targets) -> np.ndarray:
             f"targets must hold one item per row of ranked ({ranked.shape[0]}), got shape "
             f"{targets.shape}."
         )
+    _check_id_kinds(ranked, targets)
     hits = ranked == targets[:, None]
     return np.where(hits.any(axis=1), hits.argmax(axis=1) + 1, 0)
 
@@ -118,8 +129,11 @@ def mrr_at_k(ranked, targets, k: int = 10) -> float:
 
 def _is_multi(targets) -> bool:
     if isinstance(targets, np.ndarray):
+        if targets.ndim == 2:  # one row of relevant items per user
+            return True
         return targets.dtype == object and len(targets) > 0 and np.ndim(targets[0]) > 0
-    return len(targets) > 0 and np.ndim(targets[0]) > 0
+    # iterate rather than index: a pandas Series may have no label 0
+    return len(targets) > 0 and np.ndim(next(iter(targets))) > 0
 
 
 def _multi_hits(ranked, targets, k):
@@ -138,13 +152,18 @@ def _multi_hits(ranked, targets, k):
     if not keep.any():
         raise ValueError("No user has a relevant item; recall/precision are undefined.")
     flat = np.concatenate(lists)
+    _check_id_kinds(ranked, flat)
     owners = np.repeat(np.arange(len(lists)), n_relevant)
     # encode ids jointly, then test (user, item) pair membership in one np.isin
     _, codes = np.unique(np.concatenate([ranked.ravel(), flat]), return_inverse=True)
     n_codes = int(codes.max()) + 1
     ranked_pairs = np.repeat(np.arange(len(ranked)), k) * n_codes + codes[: ranked.size]
     relevant_pairs = owners * n_codes + codes[ranked.size :]
-    hits = np.isin(ranked_pairs, relevant_pairs).reshape(ranked.shape)
+    hits = np.isin(ranked_pairs, relevant_pairs)
+    # an item repeated within one ranked list counts once, at its first position
+    first = np.zeros(ranked.size, dtype=bool)
+    first[np.unique(ranked_pairs, return_index=True)[1]] = True
+    hits = (hits & first).reshape(ranked.shape)
     # count each relevant item once even if repeated in the list of relevant items
     n_unique = np.fromiter((len(np.unique(t)) for t in lists), dtype=np.int64, count=len(lists))
     return hits[keep], n_unique[keep]
@@ -153,7 +172,9 @@ def _multi_hits(ranked, targets, k):
 def recall_at_k(ranked, targets, k: int = 10) -> float:
     """``|top-k ∩ relevant| / |relevant|`` averaged over users with relevant items.
 
-    ``targets`` is one item per user (1-D) or a sequence of arrays of relevant items.
+    ``targets`` is one item per user (1-D) or a sequence of arrays of relevant items (a 2-D
+    array gives one row of relevant items per user). An id repeated in a ranked list or in a
+    list of relevant items counts once.
 
     Examples
     --------
@@ -186,7 +207,7 @@ def coverage_at_k(ranked, k: int = 10, n_items: int | None = None) -> float:
     """
     k = _check_k(k)
     ranked = _check_ranked(ranked, k)
-    if n_items is None or n_items < 1:
+    if isinstance(n_items, bool) or not isinstance(n_items, (int, np.integer)) or n_items < 1:
         raise ValueError(f"n_items (the catalogue size) must be a positive int, got {n_items!r}.")
     return float(len(np.unique(ranked)) / n_items)
 
@@ -202,6 +223,10 @@ def _sampled_ranks(positive_scores, negative_scores):
             f"positive_scores must be (n_users,) and negative_scores (n_users, n_negatives); got "
             f"{positive.shape} and {negative.shape}."
         )
+    if positive.shape[0] == 0:
+        raise ValueError("positive_scores has no entries (0 users); nothing to evaluate.")
+    if np.isnan(positive).any() or np.isnan(negative).any():
+        raise ValueError("positive_scores / negative_scores contain NaN; scores must be numbers.")
     # ties count against the positive (pessimistic)
     return 1 + (negative >= positive[:, None]).sum(axis=1)
 

@@ -7,21 +7,34 @@ from .attention import MultiHeadSelfAttention
 from .blocks import FeedForward, LiGRBlock, PostNormBlock, PreNormBlock, SwiGLU
 from .context import SequenceContext
 from .dropout import Dropout
-from .encoder import SequenceEncoder
+from .encoder import RatingModel, SequenceEncoder
+from .hstu import HSTUBlock, RelativePositionBias, TimeGapBias, time_gap_buckets
 from .losses import (
     accidental_hits,
     bce_negatives_loss,
     full_softmax_loss,
     gbce_beta,
     gbce_loss,
+    infonce_loss,
     masked_mean,
+    mse_loss,
     sampled_softmax_loss,
 )
-from .positional import LearnablePositionalEmbedding, NoPositionalEmbedding
-from .samplers import shared_negatives, uniform_negatives
+from .positional import LearnablePositionalEmbedding, NoPositionalEmbedding, RotaryEmbedding
+from .samplers import in_batch_negatives, sampling_log_q, shared_negatives, uniform_negatives
 from .topk import mask_scores, topk_items
 
 __all__ = [
+    "HSTUBlock",
+    "RatingModel",
+    "RelativePositionBias",
+    "RotaryEmbedding",
+    "TimeGapBias",
+    "in_batch_negatives",
+    "infonce_loss",
+    "mse_loss",
+    "sampling_log_q",
+    "time_gap_buckets",
     "Dropout",
     "accidental_hits",
     "FeedForward",

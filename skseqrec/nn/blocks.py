@@ -29,17 +29,47 @@ class FeedForward(nn.Module):
 
 
 class PreNormBlock(nn.Module):
-    """SASRec block as scikit-rec documents it: pre-norm attention and GELU FFN (4x).
+    """Pre-norm transformer block.
 
-    ``x = x + Dropout(MHA(LN(x)))``; ``x = x + Dropout(FFN(LN(x)))``.
+    ``x = x + Dropout(MHA(N(x)))``; ``x = x + Dropout(FFN(N(x)))``. With the defaults it is
+    the SASRec block as scikit-rec documents it (LayerNorm, GELU FFN 4x); with
+    ``norm=nn.RMSNorm, swiglu=True, rotary=RotaryEmbedding(...), bias=False`` it is the
+    "modern" block (RMSNorm pre-LN, SwiGLU, RoPE).
+
+    Parameters
+    ----------
+    d_model, n_heads : int
+    dropout : float
+    ff_mult : int, default=4
+    norm : callable, default=nn.LayerNorm
+        ``norm(d_model)`` builds each of the two norms.
+    swiglu : bool, default=False
+        SwiGLU feed-forward (no bias) instead of GELU.
+    rotary : RotaryEmbedding or None
+        Rotary positions applied to queries and keys.
+    bias : bool, default=True
+        Biases of the attention projections.
     """
 
-    def __init__(self, d_model: int, n_heads: int, dropout: float, ff_mult: int = 4):
+    def __init__(
+        self,
+        d_model: int,
+        n_heads: int,
+        dropout: float,
+        ff_mult: int = 4,
+        *,
+        norm=nn.LayerNorm,
+        swiglu: bool = False,
+        rotary: nn.Module | None = None,
+        bias: bool = True,
+    ):
         super().__init__()
-        self.attn_norm = nn.LayerNorm(d_model)
-        self.attention = MultiHeadSelfAttention(d_model, n_heads, dropout)
-        self.ff_norm = nn.LayerNorm(d_model)
-        self.feed_forward = FeedForward(d_model, ff_mult, dropout)
+        self.attn_norm = norm(d_model)
+        self.attention = MultiHeadSelfAttention(d_model, n_heads, dropout, bias=bias, rotary=rotary)
+        self.ff_norm = norm(d_model)
+        self.feed_forward = (
+            SwiGLU(d_model, ff_mult, dropout) if swiglu else FeedForward(d_model, ff_mult, dropout)
+        )
         self.dropout = Dropout(dropout)
 
     def forward(self, x: torch.Tensor, context: SequenceContext) -> torch.Tensor:

@@ -10,7 +10,7 @@ from torch import nn
 from .context import SequenceContext
 from .dropout import Dropout
 
-__all__ = ["SequenceEncoder"]
+__all__ = ["RatingModel", "SequenceEncoder"]
 
 
 class SequenceEncoder(nn.Module):
@@ -28,12 +28,20 @@ class SequenceEncoder(nn.Module):
     dropout : float
         Embedding dropout.
     final_norm : bool, default=True
-        LayerNorm after the last block.
+        A norm after the last block.
+    norm : callable, default=nn.LayerNorm
+        ``norm(d_model)`` builds the final norm (``nn.RMSNorm`` for the modern stack).
     scale_embeddings : bool, default=False
         Multiply item embeddings by sqrt(d) (original SASRec).
     causal : bool, default=True
     tied : bool, default=True
         Score with the input item table; otherwise a separate output table.
+    similarity : {"dot", "cosine"}, default="dot"
+        ``"cosine"`` L2-normalises hidden states and item vectors before scoring (HSTU,
+        the InfoNCE retriever); losses divide by their temperature.
+    n_special : int, default=0
+        Extra input tokens after the catalogue (codes ``n_items + 1, ...``), e.g.
+        BERT4Rec's mask token; they are never scored.
     """
 
     def __init__(
@@ -45,21 +53,27 @@ class SequenceEncoder(nn.Module):
         *,
         dropout: float = 0.0,
         final_norm: bool = True,
+        norm=nn.LayerNorm,
         scale_embeddings: bool = False,
         causal: bool = True,
         tied: bool = True,
+        similarity: str = "dot",
+        n_special: int = 0,
     ):
         super().__init__()
         self.n_items = n_items
         self.d_model = d_model
         self.causal = causal
+        if similarity not in ("dot", "cosine"):
+            raise ValueError(f"similarity must be 'dot' or 'cosine', got {similarity!r}.")
+        self.similarity = similarity
         self.scale = math.sqrt(d_model) if scale_embeddings else 1.0
-        self.item_embedding = nn.Embedding(n_items + 1, d_model, padding_idx=0)
+        self.item_embedding = nn.Embedding(n_items + 1 + n_special, d_model, padding_idx=0)
         self.output_embedding = None if tied else nn.Embedding(n_items + 1, d_model, padding_idx=0)
         self.positional = positional
         self.embedding_dropout = Dropout(dropout)
         self.blocks = nn.ModuleList(blocks)
-        self.final_norm = nn.LayerNorm(d_model) if final_norm else nn.Identity()
+        self.final_norm = norm(d_model) if final_norm else nn.Identity()
         self.reset_parameters()
 
     def reset_parameters(self, std: float = 0.02) -> None:
@@ -102,17 +116,63 @@ class SequenceEncoder(nn.Module):
     def output_weight(self) -> torch.Tensor:
         """Item vectors used for scoring, (n_items + 1, d); row 0 is padding."""
         table = self.item_embedding if self.output_embedding is None else self.output_embedding
-        return table.weight
+        return table.weight[: self.n_items + 1]
+
+    def _item_vectors(self, item_codes: torch.Tensor) -> torch.Tensor:
+        vectors = self.output_weight[item_codes]
+        return nn.functional.normalize(vectors, dim=-1) if self.similarity == "cosine" else vectors
+
+    def _query(self, hidden: torch.Tensor) -> torch.Tensor:
+        return nn.functional.normalize(hidden, dim=-1) if self.similarity == "cosine" else hidden
 
     def score_items(self, hidden: torch.Tensor, item_codes: torch.Tensor) -> torch.Tensor:
         """Scores of given items: per position (..., k) -> (..., k), or shared (k,) -> (..., k).
 
         Shared items (a 1-D tensor, e.g. negatives drawn once per batch) cost one matmul.
         """
+        hidden, vectors = self._query(hidden), self._item_vectors(item_codes)
         if item_codes.dim() == 1:
-            return hidden @ self.output_weight[item_codes].T
-        return (hidden.unsqueeze(-2) * self.output_weight[item_codes]).sum(-1)
+            return hidden @ vectors.T
+        return (hidden.unsqueeze(-2) * vectors).sum(-1)
 
     def score_all(self, hidden: torch.Tensor) -> torch.Tensor:
         """Scores of every catalogue item (codes 1..n_items), (..., n_items)."""
-        return hidden @ self.output_weight[1:].T
+        codes = torch.arange(1, self.n_items + 1, device=hidden.device)
+        if self.similarity == "dot":
+            return hidden @ self.output_weight[1:].T
+        return self._query(hidden) @ self._item_vectors(codes).T
+
+
+class RatingModel(nn.Module):
+    """An encoder whose item scores are ratings: ``mean + <h, e_i> + b_i``.
+
+    Parameters
+    ----------
+    encoder : SequenceEncoder
+    mean : float
+        Global mean rating (a buffer, saved with the weights).
+    """
+
+    def __init__(self, encoder: SequenceEncoder, mean: float = 0.0):
+        super().__init__()
+        self.encoder = encoder
+        self.item_bias = nn.Embedding(encoder.n_items + 1, 1, padding_idx=0)
+        nn.init.zeros_(self.item_bias.weight)
+        self.register_buffer("mean", torch.tensor(float(mean)))
+
+    @property
+    def n_items(self) -> int:
+        return self.encoder.n_items
+
+    def forward(self, items, timestamps=None):
+        return self.encoder(items, timestamps)
+
+    def encode_last(self, items, timestamps=None):
+        return self.encoder.encode_last(items, timestamps)
+
+    def score_items(self, hidden, item_codes):
+        bias = self.item_bias.weight[item_codes].squeeze(-1)
+        return self.mean + self.encoder.score_items(hidden, item_codes) + bias
+
+    def score_all(self, hidden):
+        return self.mean + self.encoder.score_all(hidden) + self.item_bias.weight[1:, 0]

@@ -14,7 +14,9 @@ __all__ = [
     "full_softmax_loss",
     "gbce_beta",
     "gbce_loss",
+    "infonce_loss",
     "masked_mean",
+    "mse_loss",
     "sampled_softmax_loss",
 ]
 
@@ -143,3 +145,60 @@ def gbce_loss(positive_logits, negative_logits, valid, *, beta: float, hits=None
         negative = negative.masked_fill(hits, 0.0)
     k = negative_logits.shape[-1]
     return masked_mean((positive_term + negative.sum(-1)) / (k + 1), valid).float()
+
+
+def infonce_loss(
+    positive_logits,
+    negative_logits,
+    valid,
+    *,
+    temperature: float = 0.05,
+    positive_log_q=None,
+    negative_log_q=None,
+    positive_items=None,
+    negative_items=None,
+):
+    """InfoNCE: softmax of the positive against negatives at ``similarity / temperature``.
+
+    With cosine similarities (an encoder with ``similarity="cosine"``) and negatives drawn
+    from the batch this is the retrieval loss of two-tower and "modern stack" sequential
+    models. Negatives drawn non-uniformly (in-batch items follow popularity) bias the
+    softmax toward unpopular items; the logQ correction (Yi et al., RecSys 2019) subtracts
+    the log of each item's expected number of draws from its logit.
+
+    Parameters
+    ----------
+    positive_logits : Tensor (B, L)
+    negative_logits : Tensor (B, L, k)
+    valid : BoolTensor (B, L)
+    temperature : float, default=0.05
+    positive_log_q : Tensor (B, L), optional
+    negative_log_q : Tensor (k,) or (B, L, k), optional
+        Log expected draw counts, see :func:`skseqrec.nn.sampling_log_q`.
+    positive_items, negative_items : LongTensor, optional
+        Remove accidental hits (a negative equal to the position's positive).
+
+    Examples
+    --------
+    >>> pos, neg = torch.tensor([[0.5]]), torch.tensor([[[0.5, 0.5]]])
+    >>> round(float(infonce_loss(pos, neg, torch.tensor([[True]]))), 6)  # log(3)
+    1.098612
+    """
+    positive_logits = positive_logits / temperature
+    negative_logits = negative_logits / temperature
+    if positive_log_q is not None:
+        positive_logits = positive_logits - positive_log_q
+    if negative_log_q is not None:
+        negative_logits = negative_logits - negative_log_q
+    return sampled_softmax_loss(
+        positive_logits,
+        negative_logits,
+        valid,
+        positive_items=positive_items,
+        negative_items=negative_items,
+    )
+
+
+def mse_loss(predictions, targets, valid):
+    """Mean squared error over valid positions (rating regression)."""
+    return masked_mean((predictions.float() - targets.float()) ** 2, valid)

@@ -7,7 +7,7 @@ from torch import nn
 
 from .context import SequenceContext
 
-__all__ = ["LearnablePositionalEmbedding", "NoPositionalEmbedding"]
+__all__ = ["LearnablePositionalEmbedding", "NoPositionalEmbedding", "RotaryEmbedding"]
 
 
 class LearnablePositionalEmbedding(nn.Module):
@@ -38,3 +38,39 @@ class NoPositionalEmbedding(nn.Module):
 
     def forward(self, context: SequenceContext):
         return None
+
+
+class RotaryEmbedding(nn.Module):
+    """Rotary positions (RoPE, Su et al. 2021) for queries and keys of shape (B, H, L, dh).
+
+    Channel pairs ``(2i, 2i+1)`` of the vector at position ``p`` are rotated by the angle
+    ``p * base ** (-2i / dh)``, so ``q_m . k_n`` depends on the positions only through
+    ``m - n``: attention sees how far back an event is, never an absolute index, which is
+    what a prediction at any position of a packed causal batch needs. Positions count from
+    each row's first real event; padding is rotated too but never attended to.
+
+    Parameters
+    ----------
+    head_dim : int
+        Even size of each head.
+    base : float, default=10000.0
+    """
+
+    def __init__(self, head_dim: int, base: float = 10000.0):
+        super().__init__()
+        if head_dim % 2:
+            raise ValueError(f"RoPE needs an even head size, got {head_dim}.")
+        self.head_dim = head_dim
+        inv_freq = base ** (-torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim)
+        self.register_buffer("inv_freq", inv_freq, persistent=False)
+
+    def angles(self, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(cos, sin)`` of shape (B, 1, L, dh/2) for integer positions (B, L)."""
+        theta = positions.to(self.inv_freq.dtype)[..., None] * self.inv_freq
+        return theta.cos()[:, None], theta.sin()[:, None]
+
+    def forward(self, x: torch.Tensor, context: SequenceContext) -> torch.Tensor:
+        cos, sin = self.angles(context.positions_from_start)
+        even, odd = x[..., 0::2].float(), x[..., 1::2].float()
+        rotated = torch.stack((even * cos - odd * sin, even * sin + odd * cos), dim=-1)
+        return rotated.flatten(-2).to(x.dtype)
