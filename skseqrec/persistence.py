@@ -65,7 +65,7 @@ def _safetensors():
         import safetensors.torch
     except ImportError as exc:  # pragma: no cover - a dependency; this guards old installs
         raise ImportError(
-            "skseqrec.save/load need the safetensors package: pip install safetensors"
+            'skseqrec.save/load need the safetensors package: pip install "skseqrec[safe]" (or safetensors)'
         ) from exc
     return safetensors
 

@@ -44,10 +44,23 @@ class MultiHeadSelfAttention(nn.Module):
         self.out = nn.Linear(d_model, d_model, bias=bias)
         self.rotary = rotary
 
-    def forward(self, x: torch.Tensor, context: SequenceContext, keys: torch.Tensor | None = None):
-        """Attend over ``x`` (or, when given, queries from ``x`` and keys/values from ``keys``)."""
+    def forward(
+        self,
+        x: torch.Tensor,
+        context: SequenceContext,
+        keys: torch.Tensor | None = None,
+        *,
+        last_only: bool = False,
+    ):
+        """Attend over ``x`` (or, when given, queries from ``x`` and keys/values from ``keys``).
+
+        ``last_only=True`` computes the output of the last position only (B, 1, d): what
+        inference needs from the final block.
+        """
         batch, width, d_model = x.shape
-        if keys is None:
+        keys = x if keys is None else keys
+        queries = x[:, -1:] if last_only else x
+        if queries is keys:
             q, k, v = self.qkv(x).chunk(3, dim=-1)
         else:
             w_q, w_kv = self.qkv.weight.split([d_model, 2 * d_model])
@@ -56,17 +69,21 @@ class MultiHeadSelfAttention(nn.Module):
                 if self.qkv.bias is None
                 else self.qkv.bias.split([d_model, 2 * d_model])
             )
-            q = F.linear(x, w_q, b_q)
+            q = F.linear(queries, w_q, b_q)
             k, v = F.linear(keys, w_kv, b_kv).chunk(2, dim=-1)
-        shape = (batch, width, self.n_heads, d_model // self.n_heads)
-        q, k, v = (t.view(shape).transpose(1, 2) for t in (q, k, v))
+        head = d_model // self.n_heads
+        q = q.view(batch, queries.shape[1], self.n_heads, head).transpose(1, 2)
+        k, v = (t.view(batch, width, self.n_heads, head).transpose(1, 2) for t in (k, v))
+        mask = context.attn_mask
         if self.rotary is not None:
-            q, k = self.rotary(q, context), self.rotary(k, context)
+            positions = context.positions_from_start
+            q = self.rotary(q, context, positions[:, -1:] if last_only else positions)
+            k = self.rotary(k, context, positions)
         y = F.scaled_dot_product_attention(
             q,
             k,
             v,
-            attn_mask=context.attn_mask,
+            attn_mask=mask[:, :, -1:] if last_only else mask,
             dropout_p=self.dropout if self.training else 0.0,
         )
-        return self.out(y.transpose(1, 2).reshape(batch, width, d_model))
+        return self.out(y.transpose(1, 2).reshape(batch, queries.shape[1], d_model))

@@ -72,8 +72,12 @@ class PreNormBlock(nn.Module):
         )
         self.dropout = Dropout(dropout)
 
-    def forward(self, x: torch.Tensor, context: SequenceContext) -> torch.Tensor:
-        x = x + self.dropout(self.attention(self.attn_norm(x), context))
+    supports_last_only = True
+
+    def forward(self, x: torch.Tensor, context: SequenceContext, last_only=False) -> torch.Tensor:
+        """(B, L, d) -> (B, L, d), or (B, 1, d) for the last position with ``last_only``."""
+        attended = self.attention(self.attn_norm(x), context, last_only=last_only)
+        x = (x[:, -1:] if last_only else x) + self.dropout(attended)
         return x + self.dropout(self.feed_forward(self.ff_norm(x)))
 
 
@@ -117,8 +121,12 @@ class LiGRBlock(nn.Module):
         self.ff_gate = nn.Linear(d_model, d_model)
         self.dropout = Dropout(dropout)
 
-    def forward(self, x: torch.Tensor, context: SequenceContext) -> torch.Tensor:
-        attended = self.dropout(self.attention(self.attn_norm(x), context))
+    supports_last_only = True
+
+    def forward(self, x: torch.Tensor, context: SequenceContext, last_only=False) -> torch.Tensor:
+        """(B, L, d) -> (B, L, d), or (B, 1, d) for the last position with ``last_only``."""
+        attended = self.dropout(self.attention(self.attn_norm(x), context, last_only=last_only))
+        x = x[:, -1:] if last_only else x
         h = x + torch.sigmoid(self.attn_gate(x)) * attended
         fed = self.dropout(self.feed_forward(self.ff_norm(h)))
         return h + torch.sigmoid(self.ff_gate(h)) * fed
@@ -139,8 +147,12 @@ class PostNormBlock(nn.Module):
         self.feed_forward = FeedForward(d_model, ff_mult, dropout, activation=nn.ReLU)
         self.dropout = Dropout(dropout)
 
-    def forward(self, x: torch.Tensor, context: SequenceContext) -> torch.Tensor:
+    supports_last_only = True
+
+    def forward(self, x: torch.Tensor, context: SequenceContext, last_only=False) -> torch.Tensor:
+        """(B, L, d) -> (B, L, d), or (B, 1, d) for the last position with ``last_only``."""
         queries = self.attn_norm(x)
-        x = queries + self.dropout(self.attention(queries, context, keys=x))
+        attended = self.attention(queries, context, keys=x, last_only=last_only)
+        x = (queries[:, -1:] if last_only else queries) + self.dropout(attended)
         x = self.ff_norm(x)
         return x + self.dropout(self.feed_forward(x))

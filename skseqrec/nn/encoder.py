@@ -95,22 +95,38 @@ class SequenceEncoder(nn.Module):
     def context(self, items: torch.Tensor, timestamps: torch.Tensor | None = None):
         return SequenceContext.from_items(items, causal=self.causal, timestamps=timestamps)
 
-    def forward(self, items: torch.Tensor, timestamps: torch.Tensor | None = None) -> torch.Tensor:
-        """Hidden states (B, L, d); rows of padding positions are zero."""
+    def _embed(self, items, timestamps):
         context = self.context(items, timestamps)
         keep = context.valid.unsqueeze(-1).to(self.item_embedding.weight.dtype)
         x = self.item_embedding(items) * self.scale
         positions = self.positional(context)
         if positions is not None:
             x = x + positions
-        x = self.embedding_dropout(x) * keep
+        return self.embedding_dropout(x) * keep, context, keep
+
+    def forward(self, items: torch.Tensor, timestamps: torch.Tensor | None = None) -> torch.Tensor:
+        """Hidden states (B, L, d); rows of padding positions are zero."""
+        x, context, keep = self._embed(items, timestamps)
         for block in self.blocks:
             x = block(x, context) * keep
         return self.final_norm(x) * keep
 
     def encode_last(self, items: torch.Tensor, timestamps: torch.Tensor | None = None):
-        """Hidden state after the most recent event of each row (left padding), (B, d)."""
-        return self.forward(items, timestamps)[:, -1]
+        """Hidden state after the most recent event of each row (left padding), (B, d).
+
+        The last block computes the last position only when it can (``supports_last_only``),
+        which saves most of its attention and all but one row of its feed-forward.
+        """
+        x, context, keep = self._embed(items, timestamps)
+        last = self.blocks[-1] if len(self.blocks) else None
+        for block in self.blocks[:-1]:
+            x = block(x, context) * keep
+        if last is not None and getattr(last, "supports_last_only", False):
+            x = last(x, context, last_only=True)
+        else:
+            x = x if last is None else last(x, context)
+            x = x[:, -1:]
+        return (self.final_norm(x) * keep[:, -1:])[:, 0]
 
     @property
     def output_weight(self) -> torch.Tensor:

@@ -69,8 +69,9 @@ class RotaryEmbedding(nn.Module):
         theta = positions.to(self.inv_freq.dtype)[..., None] * self.inv_freq
         return theta.cos()[:, None], theta.sin()[:, None]
 
-    def forward(self, x: torch.Tensor, context: SequenceContext) -> torch.Tensor:
-        cos, sin = self.angles(context.positions_from_start)
+    def forward(self, x: torch.Tensor, context: SequenceContext, positions=None) -> torch.Tensor:
+        """Rotate ``x`` (B, H, L, dh) by ``positions`` (default: the context's, from start)."""
+        cos, sin = self.angles(context.positions_from_start if positions is None else positions)
         even, odd = x[..., 0::2].float(), x[..., 1::2].float()
         rotated = torch.stack((even * cos - odd * sin, even * sin + odd * cos), dim=-1)
         return rotated.flatten(-2).to(x.dtype)

@@ -177,3 +177,29 @@ def test_cosine_encoder_scores_are_bounded():
     torch.testing.assert_close(
         encoder.score_items(hidden, torch.tensor([1, 2])), scores[:, :2], rtol=1e-5, atol=1e-6
     )
+
+
+@pytest.mark.parametrize("kind", ["pre", "post", "ligr", "rope", "hstu"])
+def test_encode_last_equals_the_last_column_of_forward(kind):
+    """The last block computing the last position only is an exact shortcut."""
+    from skseqrec.nn import LiGRBlock, NoPositionalEmbedding, PostNormBlock
+    from skseqrec.nn.positional import LearnablePositionalEmbedding
+
+    torch.manual_seed(0)
+    d = 8
+
+    def block():
+        return {
+            "pre": lambda: PreNormBlock(d, 2, 0.1),
+            "post": lambda: PostNormBlock(d, 2, 0.1),
+            "ligr": lambda: LiGRBlock(d, 2, 0.1),
+            "rope": lambda: PreNormBlock(d, 2, 0.1, rotary=RotaryEmbedding(4)),
+            "hstu": lambda: HSTUBlock(d, 2, 0.1, 6, use_time=False),
+        }[kind]()
+
+    positional = NoPositionalEmbedding() if kind == "rope" else LearnablePositionalEmbedding(6, d)
+    encoder = SequenceEncoder(12, d, [block(), block()], positional).eval()
+    items = torch.tensor([[0, 0, 3, 4, 5, 6], [1, 2, 3, 4, 5, 6], [0, 0, 0, 0, 0, 9]])
+    torch.testing.assert_close(
+        encoder.encode_last(items), encoder(items)[:, -1], rtol=1e-5, atol=1e-6
+    )
