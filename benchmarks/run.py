@@ -105,6 +105,15 @@ def hardware() -> dict:
     return info
 
 
+def _parse_override(item: str):
+    name, _, text = item.partition("=")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = text  # a bare string such as post_norm
+    return name, value
+
+
 def run_one(args, frame, seed):
     factory = MODELS[args.model]
     if args.protocol == "loo":
@@ -119,6 +128,8 @@ def run_one(args, frame, seed):
         protocol=args.protocol,
         max_len=args.max_len,
     )
+    if args.set:
+        model.set_params(**dict(_parse_override(item) for item in args.set))
     started = time.perf_counter()
     if valid is not None and "X_valid" in inspect.signature(model.fit).parameters:
         model.fit(fit, X_valid=valid)
@@ -163,6 +174,14 @@ def main(argv=None):
     parser.add_argument("--patience", type=int, default=10)
     parser.add_argument("--max-len", type=int, default=None)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--set",
+        nargs="+",
+        default=[],
+        metavar="PARAM=VALUE",
+        help="override estimator parameters, e.g. --set batch_size=32 learning_rate=0.003",
+    )
+    parser.add_argument("--tag", default=None, help="suffix of the result file name")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     if args.threads:
@@ -179,7 +198,7 @@ def main(argv=None):
         "sha256": digest,
         "protocol": args.protocol,
         "ranking": "full catalogue, seen items excluded",
-        "model": args.model,
+        "model": args.model + (f" ({' '.join(args.set)})" if args.set else ""),
         "summary": summary,
         "runs": runs,
         "hardware": hardware(),
@@ -197,7 +216,8 @@ def main(argv=None):
     out = (
         Path(args.out)
         if args.out
-        else RESULTS / (f"{args.dataset}_{args.protocol}_{args.model}.json")
+        else RESULTS
+        / f"{args.dataset}_{args.protocol}_{args.model}{'_' + args.tag if args.tag else ''}.json"
     )
     out.write_text(json.dumps(record, indent=1, default=str))
     print(f"{args.model} on {args.dataset} ({args.protocol}), seeds {args.seeds}:")

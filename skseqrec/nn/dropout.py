@@ -1,4 +1,4 @@
-"""Inverted dropout that draws its mask with ``rand_like`` (about 2x cheaper on CPU)."""
+"""Inverted dropout with a 15-bit integer mask (about 2x cheaper on CPU than torch's)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,18 @@ from torch import nn
 
 __all__ = ["Dropout"]
 
+_LEVELS = 32768  # int16 random_() draws uniformly from 0..32767
+
 
 class Dropout(nn.Module):
-    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
+    """Zero each element with probability ``p`` and scale the rest to keep the mean.
 
-    Same semantics as :class:`torch.nn.Dropout`; on CPU ``torch.nn.functional.dropout``
-    spends most of its time in ``bernoulli_``, which took about a fifth of a SASRec
-    training step in a profile. The mask comes from the global torch generator, so
-    ``torch.manual_seed`` makes it reproducible.
+    Same semantics as :class:`torch.nn.Dropout`, with ``p`` rounded to a multiple of
+    1/32768 (the scale uses the rounded value, so the output stays unbiased). On CPU,
+    ``torch.nn.functional.dropout`` spends most of its time drawing float random numbers
+    (``bernoulli_``: about a fifth of a SASRec training step in a profile); drawing 16-bit
+    integers and multiplying by a precomputed mask costs about half. The mask comes from
+    the global torch generator, so ``torch.manual_seed`` makes it reproducible.
     """
 
     def __init__(self, p: float = 0.0):
@@ -22,12 +26,14 @@ class Dropout(nn.Module):
         if not 0.0 <= p < 1.0:
             raise ValueError(f"dropout probability must be in [0, 1), got {p!r}.")
         self.p = p
+        self._threshold = min(round(p * _LEVELS), _LEVELS - 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.p == 0.0:
+        if not self.training or self._threshold == 0:
             return x
-        keep = torch.rand_like(x) >= self.p
-        return torch.where(keep, x * (1.0 / (1.0 - self.p)), 0.0)
+        draws = torch.empty(x.shape, dtype=torch.int16, device=x.device).random_()
+        scale = _LEVELS / (_LEVELS - self._threshold)
+        return x * (draws >= self._threshold).to(x.dtype).mul_(scale)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
