@@ -180,8 +180,8 @@ def test_missing_values_raise_naming_column_count_and_row(estimator, case, metho
     assert X[column].isna().sum() == 2
     message = (
         rf"Column '{column}' of X has 2 missing value\(s\) \(NaN/None/NaT\) out of {N_ROWS} "
-        r"rows, the first at row position 3 \(index 3\)"
-    )
+        r"rows, the first at row position 3 \(index 3\)\. Drop or fill them first\.$"
+    )  # the same advice at fit, recommend and predict time
     with pytest.raises(ValueError, match=message):
         if method == "fit":
             fit(estimator, X)
@@ -333,6 +333,27 @@ def test_mixed_users_argument_names_the_missing_user(estimator, fitted):
         fitted(estimator).recommend(events(), users=[2, "x"])
     recs = fitted(estimator).recommend(events(), top_k=2, users=[2])
     assert recs["user_id"].tolist() == [2, 2]
+
+
+@every_estimator
+def test_a_single_id_means_a_list_of_that_id(estimator, fitted):
+    """``users=5`` / ``items=3`` (scalars, numpy or str ids) work like ``[5]`` / ``[3]``."""
+    model, X = fitted(estimator), events()
+    expected = model.recommend(X, top_k=2, users=[5])
+    for scalar in (5, np.int64(5)):
+        pd.testing.assert_frame_equal(model.recommend(X, top_k=2, users=scalar), expected)
+    with pytest.raises(ValueError, match=r"1 of 1 users passed in `users` have no rows in X"):
+        model.recommend(X, users=99)
+    known = int(model.classes_[3])
+    pd.testing.assert_frame_equal(
+        model.recommend(X, top_k=1, exclude_seen=False, items=known),
+        model.recommend(X, top_k=1, exclude_seen=False, items=[known]),
+    )
+    named = X.assign(user_id="u" + X["user_id"].astype(str))
+    model = fit(estimator, named)
+    recs = model.recommend(named, top_k=2, users="u5")
+    pd.testing.assert_frame_equal(recs, model.recommend(named, top_k=2, users=["u5"]))
+    assert recs["user_id"].tolist() == ["u5", "u5"]
 
 
 # ------------------------------------------------------------------ unusual but valid ids

@@ -95,7 +95,7 @@ def _check_missing(series: pd.Series, column: str, name: str) -> None:
         raise ValueError(
             f"Column {column!r} of {name} has {n_missing} missing value(s) (NaN/None/NaT) "
             f"out of {len(series)} rows, the first at row position {first} "
-            f"(index {_scalar(series.index[first])!r}). Drop or fill them before fitting."
+            f"(index {_scalar(series.index[first])!r}). Drop or fill them first."
         )
 
 

@@ -207,10 +207,12 @@ class BaseRecommender(BaseEstimator):
         top_k : int, default=10
         exclude_seen : bool, default=True
             Remove items of the user's history in ``X`` from the candidates.
-        items : array-like, default=None
-            Restrict candidates to these item ids (unknown ids are counted and ignored).
-        users : array-like, default=None
-            Only recommend to these users (each must have rows in ``X``).
+        items : array-like or scalar, default=None
+            Restrict candidates to these item ids (unknown ids are counted and ignored);
+            a single id means a list of that one id.
+        users : array-like or scalar, default=None
+            Only recommend to these users (each must have rows in ``X``); a single id
+            means a list of that one id.
 
         Returns
         -------
@@ -336,7 +338,8 @@ class BaseRecommender(BaseEstimator):
         if size > PREDICT_PROBA_MAX_BYTES:
             raise ValueError(
                 f"predict_proba would return {sequences.n_events} x {self.n_items_} floats "
-                f"({size / 1024**3:.1f} GiB > {PREDICT_PROBA_MAX_BYTES / 1024**3:.0f} GiB); call it "
+                f"({_format_bytes(size)} > PREDICT_PROBA_MAX_BYTES = "
+                f"{_format_bytes(PREDICT_PROBA_MAX_BYTES)}); call it "
                 "on fewer rows, or use recommend(top_k=...)."
             )
         proba = np.empty((sequences.n_events, self.n_items_), dtype=np.float32)
@@ -435,6 +438,15 @@ class BaseRecommender(BaseEstimator):
         super().__setstate__(state)
 
 
+def _format_bytes(n: int) -> str:
+    """``n`` bytes in the largest binary unit that keeps it >= 1, e.g. ``'2.0 GiB'``."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n} B" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
+
+
 def _pad_columns(ranked: np.ndarray, k: int) -> np.ndarray:
     if ranked.shape[1] >= k:
         return ranked
@@ -479,8 +491,11 @@ def _id_array(values, classes: np.ndarray) -> np.ndarray:
     """Ids passed by the caller (``users=``, ``items=``) as an array comparable to ``classes``.
 
     numpy turns a mixed list such as ``[2, "a"]`` into strings, which would make the known
-    id ``2`` unknown; such lists keep each id's own type.
+    id ``2`` unknown; such lists keep each id's own type. A single id (``users=5``,
+    ``items="a"``) means a list of that one id.
     """
+    if np.ndim(values) == 0:
+        values = [values]
     array = np.asarray(values, dtype=object if classes.dtype == object else None)
     if array.dtype.kind in "US":
         array = np.asarray(values, dtype=object)

@@ -123,7 +123,23 @@ class TransformerRecommender(BaseRecommender):
         ValueError
             Bad input, no user with two events, or ``early_stopping_patience`` set with
             neither ``X_valid`` nor ``validation``.
+        FloatingPointError
+            The training loss became NaN or infinite.
+
+        Notes
+        -----
+        A ``fit`` that raises leaves the estimator as it was before the call (unfitted, or
+        the previous model), never half-fitted with diverged weights.
         """
+        previous = dict(self.__dict__)
+        try:
+            return self._fit(X, y, X_valid)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(previous)
+            raise
+
+    def _fit(self, X, y, X_valid):
         self._check_params()
         data = self._check(X, y, y_range=self._y_range, require_y=self._requires_y)
         warm = self.warm_start and self.__sklearn_is_fitted__()
@@ -179,7 +195,8 @@ class TransformerRecommender(BaseRecommender):
                 module = self._build_module(len(item_encoder))
             self.module_ = module.to(device)
             generator = torch.Generator(device=device).manual_seed(seed)
-            history = self._history if warm else History()
+            # a copy: a warm fit that fails must not leave records in the previous history
+            history = History(self._history.records) if warm else History()
             trainer = Trainer(
                 module=module,
                 optimizer=self._make_optimizer(module),

@@ -143,8 +143,9 @@ class HSTUEstimator(TransformerRecommender):
         self.item_col = item_col
         self.time_col = time_col
 
-    def fit(self, X, y=None, *, X_valid=None):
-        """See :meth:`SASRecClassifierEstimator.fit`; the time column must be meaningful."""
+    def _fit(self, X, y, X_valid):
+        # the time column must be meaningful; ``fit`` (inherited) restores the previous
+        # state, seconds_per_time_unit_ included, when this raises
         frame = to_pandas(X)
         self._check_params()
         column = frame[self.time_col] if self.time_col in frame.columns else None
@@ -155,7 +156,7 @@ class HSTUEstimator(TransformerRecommender):
             or isinstance(column.dtype, pd.DatetimeTZDtype)
         )
         self.seconds_per_time_unit_ = 1e-9 if is_datetime else _SECONDS[self.time_unit]
-        return super().fit(frame, y, X_valid=X_valid)
+        return super()._fit(frame, y, X_valid)
 
     def _model_times(self, times):
         return np.asarray(times, dtype=np.float64) * self.seconds_per_time_unit_

@@ -350,6 +350,8 @@ class SASRecRegressorEstimator(TransformerRecommender):
         self.time_col = time_col
 
     def _prepare_training(self, train):
+        if self.warm_start and hasattr(self, "module_"):
+            return  # the model keeps the mean it was trained around
         self.rating_mean_ = float(np.mean(train.weights)) if len(train.weights) else 0.0
 
     def _build_module(self, n_items):

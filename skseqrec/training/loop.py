@@ -102,7 +102,12 @@ class Trainer:
         return record
 
     def run(self) -> Trainer:
-        """Train; on KeyboardInterrupt keep the best weights so far and return."""
+        """Train; on KeyboardInterrupt stop, warn and return normally.
+
+        The module then holds the best epoch's weights when a callback restores them
+        (:class:`EarlyStopping` with ``restore_best=True``), otherwise the weights at the
+        moment of the interrupt (which may be part-way through an unrecorded epoch).
+        """
         self._call("on_train_begin")
         first = self.history.last_epoch + 1
         try:
@@ -119,7 +124,8 @@ class Trainer:
             self.stop_reason = f"interrupted (KeyboardInterrupt) after {len(self.history)} epochs"
             warnings.warn(
                 f"Training was interrupted after {self.history.last_epoch} epoch(s); the model "
-                "keeps the best weights seen so far.",
+                "keeps the best weights seen so far (with early stopping), otherwise the "
+                "weights it had when interrupted.",
                 SkseqrecWarning,
                 stacklevel=3,
             )
