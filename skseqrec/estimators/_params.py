@@ -92,3 +92,14 @@ def validate_params(estimator, specs: dict) -> None:
     params = estimator.get_params(deep=False)
     for name, spec in specs.items():
         spec.check(name, params[name])
+
+
+def store_params(estimator, params: dict) -> None:
+    """Set each constructor argument as an attribute, unchanged (``__init__`` stores only).
+
+    Call as ``store_params(self, locals())`` first thing in ``__init__``; scikit-learn
+    reads the parameters back from the signature, so the names must match.
+    """
+    for name, value in params.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)

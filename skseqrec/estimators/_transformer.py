@@ -73,9 +73,12 @@ class TransformerRecommender(BaseRecommender):
         hidden = module(inputs, times)
         return self._objective(module, hidden, targets, valid, labels, generator, sequence)
 
+    #: Adam (weight decay added to the gradient) or AdamW (decoupled weight decay)
+    _optimizer_class = torch.optim.Adam
+
     def _make_optimizer(self, module) -> torch.optim.Optimizer:
-        """Adam with betas (0.9, 0.98), as SASRec and its successors train."""
-        return torch.optim.Adam(
+        """``_optimizer_class`` with betas (0.9, 0.98), as SASRec and its successors train."""
+        return self._optimizer_class(
             module.parameters(),
             lr=self.learning_rate,
             betas=(0.9, 0.98),

@@ -97,32 +97,7 @@ class GSASRecEstimator(TransformerRecommender):
         item_col="item_id",
         time_col="timestamp",
     ):
-        self.hidden_units = hidden_units
-        self.num_blocks = num_blocks
-        self.num_heads = num_heads
-        self.dropout_rate = dropout_rate
-        self.num_negatives = num_negatives
-        self.gbce_t = gbce_t
-        self.negative_sampling = negative_sampling
-        self.tied_embeddings = tied_embeddings
-        self.remove_accidental_hits = remove_accidental_hits
-        self.max_len = max_len
-        self.learning_rate = learning_rate
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.weight_decay = weight_decay
-        self.early_stopping_patience = early_stopping_patience
-        self.restore_best_weights = restore_best_weights
-        self.validation = validation
-        self.validation_fraction = validation_fraction
-        self.monitor = monitor
-        self.random_state = random_state
-        self.verbose = verbose
-        self.device = device
-        self.warm_start = warm_start
-        self.user_col = user_col
-        self.item_col = item_col
-        self.time_col = time_col
+        P.store_params(self, locals())
 
     def _build_module(self, n_items):
         d = self.hidden_units

@@ -86,6 +86,7 @@ class HSTUEstimator(TransformerRecommender):
         "time_unit": P.Options(*_SECONDS),
     }
     _y_range = None
+    _optimizer_class = torch.optim.AdamW
     _uses_times = True
 
     def __init__(
@@ -117,31 +118,7 @@ class HSTUEstimator(TransformerRecommender):
         item_col="item_id",
         time_col="timestamp",
     ):
-        self.hidden_units = hidden_units
-        self.num_blocks = num_blocks
-        self.num_heads = num_heads
-        self.dropout_rate = dropout_rate
-        self.num_negatives = num_negatives
-        self.negative_sampling = negative_sampling
-        self.temperature = temperature
-        self.time_unit = time_unit
-        self.max_len = max_len
-        self.learning_rate = learning_rate
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.weight_decay = weight_decay
-        self.early_stopping_patience = early_stopping_patience
-        self.restore_best_weights = restore_best_weights
-        self.validation = validation
-        self.validation_fraction = validation_fraction
-        self.monitor = monitor
-        self.random_state = random_state
-        self.verbose = verbose
-        self.device = device
-        self.warm_start = warm_start
-        self.user_col = user_col
-        self.item_col = item_col
-        self.time_col = time_col
+        P.store_params(self, locals())
 
     def _fit(self, X, y, X_valid):
         # the time column must be meaningful; ``fit`` (inherited) restores the previous
@@ -160,14 +137,6 @@ class HSTUEstimator(TransformerRecommender):
 
     def _model_times(self, times):
         return np.asarray(times, dtype=np.float64) * self.seconds_per_time_unit_
-
-    def _make_optimizer(self, module):
-        return torch.optim.AdamW(
-            module.parameters(),
-            lr=self.learning_rate,
-            betas=(0.9, 0.98),
-            weight_decay=self.weight_decay,
-        )
 
     def _build_module(self, n_items):
         d = self.hidden_units

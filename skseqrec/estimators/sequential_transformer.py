@@ -84,6 +84,7 @@ class SequentialTransformerEstimator(TransformerRecommender):
         "ff_multiplier": P.Interval(int, 1),
     }
     _y_range = None
+    _optimizer_class = torch.optim.AdamW
 
     def __init__(
         self,
@@ -115,32 +116,7 @@ class SequentialTransformerEstimator(TransformerRecommender):
         item_col="item_id",
         time_col="timestamp",
     ):
-        self.hidden_units = hidden_units
-        self.num_blocks = num_blocks
-        self.num_heads = num_heads
-        self.dropout_rate = dropout_rate
-        self.num_in_batch_negatives = num_in_batch_negatives
-        self.num_negatives = num_negatives
-        self.logq_correction = logq_correction
-        self.temperature = temperature
-        self.ff_multiplier = ff_multiplier
-        self.max_len = max_len
-        self.learning_rate = learning_rate
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.weight_decay = weight_decay
-        self.early_stopping_patience = early_stopping_patience
-        self.restore_best_weights = restore_best_weights
-        self.validation = validation
-        self.validation_fraction = validation_fraction
-        self.monitor = monitor
-        self.random_state = random_state
-        self.verbose = verbose
-        self.device = device
-        self.warm_start = warm_start
-        self.user_col = user_col
-        self.item_col = item_col
-        self.time_col = time_col
+        P.store_params(self, locals())
 
     def _check_params(self):
         super()._check_params()
@@ -153,14 +129,6 @@ class SequentialTransformerEstimator(TransformerRecommender):
                 f"RoPE needs an even head size; hidden_units={self.hidden_units} / "
                 f"num_heads={self.num_heads} is odd."
             )
-
-    def _make_optimizer(self, module):
-        return torch.optim.AdamW(
-            module.parameters(),
-            lr=self.learning_rate,
-            betas=(0.9, 0.98),
-            weight_decay=self.weight_decay,
-        )
 
     def _build_module(self, n_items):
         d = self.hidden_units
