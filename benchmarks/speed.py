@@ -8,7 +8,8 @@ For each configuration it fits ``--epochs`` epochs (no validation) and reports t
 seconds per epoch and events per second, then times ``recommend(X, top_k=10)`` for every
 user with history excluded (median of ``--repeats``), and the peak RSS of the process.
 Configurations: the eSASRec ML-1M config (shared negatives; per-position negatives as
-RecTools draws them) and scikit-rec's SASRec defaults.
+RecTools draws them) and scikit-rec's SASRec defaults at max_len 200 (as
+../shared/peers/skrec_bench.py runs it).
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ CONFIGS = {
     "esasrec_ml1m_per_position": lambda epochs: ESASRecEstimator(
         epochs=epochs, negative_sampling="per_position", random_state=0
     ),
-    "sasrec_skrec_defaults": lambda epochs: SASRecClassifierEstimator(
-        epochs=epochs, random_state=0
+    # scikit-rec's defaults at the window its benchmark script uses (max_len 200)
+    "sasrec_skrec_config": lambda epochs: SASRecClassifierEstimator(
+        epochs=epochs, max_len=200, random_state=0
     ),
 }
 

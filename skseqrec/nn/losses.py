@@ -124,8 +124,8 @@ def accidental_hits(negative_items, positive_items, shape):
 def gbce_loss(positive_logits, negative_logits, valid, *, beta: float, hits=None):
     """Generalised BCE: ``-log(sigmoid(s+)^beta) - sum_j log(1 - sigmoid(s-_j))``.
 
-    Averaged over the ``k + 1`` terms and over valid positions, computed in float64
-    (``log sigmoid(s)^beta = beta * logsigmoid(s)``, the same value as the paper's BCE on
+    Averaged over the ``k + 1`` terms and over valid positions, in float32 through
+    ``logsigmoid``/``softplus``, which are stable for any logit (``log sigmoid(s)^beta = beta * logsigmoid(s)``, the same value as the paper's BCE on
     the transformed logit ``log(1 / (sigmoid(s+)^-beta - 1))``).
 
     Parameters
@@ -139,12 +139,12 @@ def gbce_loss(positive_logits, negative_logits, valid, *, beta: float, hits=None
         Negatives equal to the positive; they are left out of the negative term (with few
         items, an accidental hit would push the positive down).
     """
-    positive_term = -beta * F.logsigmoid(positive_logits.double())
-    negative = F.softplus(negative_logits.double())
+    positive_term = -beta * F.logsigmoid(positive_logits.float())
+    negative = F.softplus(negative_logits.float())
     if hits is not None:
         negative = negative.masked_fill(hits, 0.0)
     k = negative_logits.shape[-1]
-    return masked_mean((positive_term + negative.sum(-1)) / (k + 1), valid).float()
+    return masked_mean((positive_term + negative.sum(-1)) / (k + 1), valid)
 
 
 def infonce_loss(
