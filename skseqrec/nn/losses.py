@@ -125,8 +125,9 @@ def gbce_loss(positive_logits, negative_logits, valid, *, beta: float, hits=None
     """Generalised BCE: ``-log(sigmoid(s+)^beta) - sum_j log(1 - sigmoid(s-_j))``.
 
     Averaged over the ``k + 1`` terms and over valid positions, in float32 through
-    ``logsigmoid``/``softplus``, which are stable for any logit (``log sigmoid(s)^beta = beta * logsigmoid(s)``, the same value as the paper's BCE on
-    the transformed logit ``log(1 / (sigmoid(s+)^-beta - 1))``).
+    ``logsigmoid``/``softplus``, which are stable for any logit
+    (``log sigmoid(s)^beta = beta * logsigmoid(s)``, the same value as the paper's BCE
+    on the transformed logit ``log(1 / (sigmoid(s+)^-beta - 1))``).
 
     Parameters
     ----------
