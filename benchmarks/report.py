@@ -33,8 +33,11 @@ def _row(record):
     stops = sorted({r.get("stop_reason", "") for r in runs if r.get("stop_reason")})
     fit = [r["fit_seconds"] for r in runs if "fit_seconds" in r]
     library = record.get("library", "skseqrec")
+    max_len = (runs[0].get("config") or {}).get("max_len") if runs else None
+    window = f" [max_len {max_len}]" if max_len else ""
+    stops = sorted({s.split(":")[0] for s in stops})  # "early stopping" / "reached epochs=N"
     return [
-        f"{library}: {record['model']}",
+        f"{library}: {record['model']}{window}",
         _fmt(record["summary"], "ndcg@10"),
         _fmt(record["summary"], "hr@10"),
         "/".join(str(e) for e in epochs) or "—",
@@ -79,7 +82,9 @@ def main():
     for (dataset, protocol), records in sorted(groups.items()):
         records.sort(key=lambda r: -r["summary"].get("ndcg@10", {"mean": 0})["mean"])
         title = f"{dataset}, Protocol {protocol.upper()}"
-        sha = {r.get("sha256", "")[:12] for r in records}
+        sha = {
+            (r.get("sha256") or r.get("raw", {}).get("data_sha256") or "?")[:12] for r in records
+        }
         hardware = records[0].get("hardware", {})
         parts += [
             title,
