@@ -11,6 +11,7 @@ from sklearn.utils import check_random_state
 from ..data import IdEncoder, Sequences, build_sequences, pad_windows
 from ..exceptions import DeviceWarning
 from ..metrics import get_metric
+from ..nn import shared_negatives, uniform_negatives
 from ..training import EarlyStopping, History, ProgressBar, Trainer, resolve_device
 from . import _params as P
 from ._base import BaseRecommender, _drop_events, _pad_columns, _warn_dropped
@@ -72,6 +73,14 @@ class TransformerRecommender(BaseRecommender):
         times = batch["times"][:, :-1] if "times" in batch else None
         hidden = module(inputs, times)
         return self._objective(module, hidden, targets, valid, labels, generator, sequence)
+
+    def _draw_negatives(self, module, targets, generator) -> torch.Tensor:
+        """``num_negatives`` uniform negatives: shared by the batch, shape (k,), when
+        ``negative_sampling == "shared"`` (one matmul), else per position (B, L, k)."""
+        if self.negative_sampling == "shared":
+            return shared_negatives(self.num_negatives, module.n_items, generator=generator)
+        shape = (*targets.shape, self.num_negatives)
+        return uniform_negatives(shape, module.n_items, generator=generator)
 
     #: Adam (weight decay added to the gradient) or AdamW (decoupled weight decay)
     _optimizer_class = torch.optim.Adam

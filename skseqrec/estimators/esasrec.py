@@ -8,8 +8,6 @@ from ..nn import (
     SequenceEncoder,
     full_softmax_loss,
     sampled_softmax_loss,
-    shared_negatives,
-    uniform_negatives,
 )
 from . import _params as P
 from ._transformer import COMMON_PARAMS, TransformerRecommender
@@ -136,12 +134,7 @@ class ESASRecEstimator(TransformerRecommender):
         if self.loss == "softmax":
             return full_softmax_loss(module.score_all(hidden), targets, valid)
         positive = module.score_items(hidden, targets.unsqueeze(-1)).squeeze(-1)
-        if self.negative_sampling == "shared":
-            negatives = shared_negatives(self.num_negatives, module.n_items, generator=generator)
-        else:
-            negatives = uniform_negatives(
-                (*targets.shape, self.num_negatives), module.n_items, generator=generator
-            )
+        negatives = self._draw_negatives(module, targets, generator)
         hit_items = (targets, negatives) if self.remove_accidental_hits else (None, None)
         return sampled_softmax_loss(
             positive,

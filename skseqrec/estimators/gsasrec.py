@@ -9,8 +9,6 @@ from ..nn import (
     accidental_hits,
     gbce_beta,
     gbce_loss,
-    shared_negatives,
-    uniform_negatives,
 )
 from . import _params as P
 from ._transformer import COMMON_PARAMS, TransformerRecommender
@@ -113,12 +111,7 @@ class GSASRecEstimator(TransformerRecommender):
 
     def _objective(self, module, hidden, targets, valid, labels, generator, window):
         positive = module.score_items(hidden, targets.unsqueeze(-1)).squeeze(-1)
-        if self.negative_sampling == "shared":
-            negatives = shared_negatives(self.num_negatives, module.n_items, generator=generator)
-        else:
-            negatives = uniform_negatives(
-                (*targets.shape, self.num_negatives), module.n_items, generator=generator
-            )
+        negatives = self._draw_negatives(module, targets, generator)
         negative = module.score_items(hidden, negatives)
         hits = (
             accidental_hits(negatives, targets, negative.shape)

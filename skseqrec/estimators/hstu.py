@@ -12,8 +12,6 @@ from ..nn import (
     LearnablePositionalEmbedding,
     SequenceEncoder,
     infonce_loss,
-    shared_negatives,
-    uniform_negatives,
 )
 from . import _params as P
 from ._transformer import COMMON_PARAMS, TransformerRecommender
@@ -156,12 +154,7 @@ class HSTUEstimator(TransformerRecommender):
 
     def _objective(self, module, hidden, targets, valid, labels, generator, window):
         positive = module.score_items(hidden, targets.unsqueeze(-1)).squeeze(-1)
-        if self.negative_sampling == "shared":
-            negatives = shared_negatives(self.num_negatives, module.n_items, generator=generator)
-        else:
-            negatives = uniform_negatives(
-                (*targets.shape, self.num_negatives), module.n_items, generator=generator
-            )
+        negatives = self._draw_negatives(module, targets, generator)
         return infonce_loss(
             positive,
             module.score_items(hidden, negatives),

@@ -209,13 +209,13 @@ def test_nan_loss_stops_with_a_hint(tiny):
 
 def test_beats_popularity_on_ml100k(ml100k):
     train, test = split_last(ml100k)
-    # early stopping on an internal carve-out of train, best weights restored
-    model = SASRecClassifierEstimator(
-        max_len=50, epochs=80, learning_rate=0.005, early_stopping_patience=10, random_state=0
-    ).fit(train)
+    # a fixed budget (25 epochs of batch 32, ~20 s): early stopping on 94 carved-out users
+    # made the outcome depend on validation noise. Measured 0.068 vs 0.045 (seed 0).
+    model = SASRecClassifierEstimator(max_len=50, batch_size=32, epochs=25, random_state=0).fit(
+        train
+    )
     full = pd.concat([train, test])
     popular = PopularityRecommender().fit(train)
     with pytest.warns(DataDropWarning, match="3 of 943 evaluated users' targets"):
         learned, baseline = model.score(full), popular.score(full)
-    # measured (seed 0): see the closing note of the foundation issue
-    assert learned > baseline + 0.005
+    assert learned > baseline + 0.01
