@@ -6,7 +6,6 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from ..data import IdEncoder, build_sequences
 from ..nn import (
     LearnablePositionalEmbedding,
     NoPositionalEmbedding,
@@ -333,6 +332,10 @@ class SASRecRegressorEstimator(TransformerRecommender):
         ndarray of float64, shape (n_rows,)
         """
         check_is_fitted(self)
+        return self._predict_events(X)[0]
+
+    def _predict_events(self, X):
+        """(predicted rating per row of ``X``, the users' chronological sequences)."""
         data, sequences, items, times, starts, ends = self._event_windows(X)
         codes = sequences.items  # 0 = unknown item
         predicted = np.full(sequences.n_events, self.rating_mean_, dtype=np.float64)
@@ -344,7 +347,7 @@ class SASRecRegressorEstimator(TransformerRecommender):
             predicted[rows] = values.double().cpu().numpy()
         out = np.empty(len(predicted), dtype=np.float64)
         out[sequences.rows] = predicted
-        return out
+        return out, sequences
 
     def predict_proba(self, X):
         """Not available: a regressor predicts ratings, not item probabilities."""
@@ -365,11 +368,8 @@ class SASRecRegressorEstimator(TransformerRecommender):
         """
         check_is_fitted(self)
         data = self._check(X, y, require_y=True)
-        users = IdEncoder.from_values(data.users, data.user_dtype).encode(data.users)
-        sequences = build_sequences(users, np.zeros(len(users), np.int64), data.times)
-        has_history = sequences.lengths >= 2
-        last_rows = sequences.rows[sequences.last(1)][has_history]
+        predicted, sequences = self._predict_events(X)
+        last_rows = sequences.rows[sequences.last(1)][sequences.lengths >= 2]
         if len(last_rows) == 0:
             raise ValueError(f"X has no user with two events ({len(sequences)} users).")
-        predicted = self.predict(X)[last_rows]
-        return -float(np.sqrt(np.mean((predicted - data.y[last_rows]) ** 2)))
+        return -float(np.sqrt(np.mean((predicted[last_rows] - data.y[last_rows]) ** 2)))

@@ -146,7 +146,7 @@ class SequentialTransformerEstimator(TransformerRecommender):
             )
             for _ in range(self.num_blocks)
         ]
-        return SequenceEncoder(
+        encoder = SequenceEncoder(
             n_items,
             d,
             blocks,
@@ -155,6 +155,15 @@ class SequentialTransformerEstimator(TransformerRecommender):
             norm=nn.RMSNorm,
             similarity="cosine",
         )
+        # Each item's share of training targets, for the logQ correction: computed once and
+        # moved with the module (not a weight: left out of the state dict).
+        counts = torch.zeros(n_items + 1)
+        if hasattr(self, "item_counts_") and len(self.item_counts_) == n_items + 1:
+            counts = torch.as_tensor(self.item_counts_, dtype=torch.float32)
+        encoder.register_buffer(
+            "target_popularity", counts / counts.sum().clamp_min(1.0), persistent=False
+        )
+        return encoder
 
     def _objective(self, module, hidden, targets, valid, labels, generator, window):
         parts = []
@@ -167,8 +176,7 @@ class SequentialTransformerEstimator(TransformerRecommender):
         negatives = torch.cat(parts).to(targets.device)
         positive_log_q = negative_log_q = None
         if self.logq_correction:
-            counts = torch.as_tensor(self.item_counts_, dtype=torch.float32, device=targets.device)
-            popularity = counts / counts.sum().clamp_min(1.0)
+            popularity = module.target_popularity
             n_in_batch = len(parts[0]) if self.num_in_batch_negatives else 0
             positive_log_q = sampling_log_q(targets, popularity, n_in_batch, self.num_negatives)
             negative_log_q = sampling_log_q(negatives, popularity, n_in_batch, self.num_negatives)
