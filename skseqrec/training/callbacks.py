@@ -1,4 +1,4 @@
-"""Training callbacks: early stopping and progress bars.
+"""Training callbacks: early stopping, a time budget and progress bars.
 
 A callback's hooks receive the running :class:`~skseqrec.training.loop.Trainer`.
 ``on_epoch_end`` may set ``trainer.stop_reason`` to end training.
@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 
-__all__ = ["Callback", "EarlyStopping", "ProgressBar"]
+__all__ = ["Callback", "EarlyStopping", "ProgressBar", "TimeBudget"]
 
 
 class Callback:
@@ -99,6 +100,42 @@ class EarlyStopping(Callback):
 
     def __deepcopy__(self, memo):  # never copy saved weights along with the settings
         return EarlyStopping(self.monitor, self.patience, self.mode, self.tol, self.restore_best)
+
+
+class TimeBudget(Callback):
+    """Stop before an epoch that would end after ``seconds`` of training.
+
+    After each epoch, training stops when the time spent so far plus the mean epoch time
+    would exceed the budget (so the budget is kept on average, not overrun by a whole
+    epoch). At least one epoch always runs. Used by the benchmarks to compare models at an
+    equal CPU budget.
+
+    Parameters
+    ----------
+    seconds : float
+        Training budget in wall-clock seconds (validation time included).
+    """
+
+    def __init__(self, seconds: float):
+        if not seconds > 0:
+            raise ValueError(f"the time budget must be positive, got {seconds!r} seconds.")
+        self.seconds = seconds
+
+    def on_train_begin(self, trainer) -> None:
+        self.started = time.perf_counter()
+        self.epochs = 0
+
+    def on_epoch_end(self, trainer, record: dict) -> None:
+        self.epochs += 1
+        elapsed = time.perf_counter() - self.started
+        if trainer.stop_reason is None and elapsed * (self.epochs + 1) / self.epochs > self.seconds:
+            trainer.stop_reason = (
+                f"time budget: {elapsed:.0f} s spent of {self.seconds:g} s after "
+                f"{self.epochs} epochs"
+            )
+
+    def __deepcopy__(self, memo):
+        return TimeBudget(self.seconds)
 
 
 class ProgressBar(Callback):
