@@ -6,7 +6,9 @@ Usage::
 
 One table per (dataset, protocol): model, NDCG@10 and HR@10 (mean ± std over seeds),
 epochs trained and why training stopped, seconds per epoch, fit seconds, peak RSS and the
-command that produced the row. Peer rows (records with ``"library"``) sit beside ours.
+command that produced the row. Peer rows (records with ``"library"``) sit beside ours: those
+of ``benchmarks.peers --protocol loo|time`` (our split and metric code) in the table of their
+dataset and protocol, the older shared-script runs under protocol ``loo-fixed-epochs``.
 """
 
 from __future__ import annotations
@@ -86,12 +88,14 @@ def main():
             (r.get("sha256") or r.get("raw", {}).get("data_sha256") or "?")[:12] for r in records
         }
         hardware = records[0].get("hardware", {})
+        # peers' records (benchmarks.peers) may use other thread counts than ours
+        threads = sorted({str(r.get("hardware", {}).get("torch_threads", "?")) for r in records})
         parts += [
             title,
             "-" * len(title),
             "",
             f"Full-catalogue ranking, seen items excluded. Data sha256 {', '.join(sorted(sha))}; "
-            f"{hardware.get('cpu_count', '?')} CPU cores, {hardware.get('torch_threads', '?')} "
+            f"{hardware.get('cpu_count', '?')} CPU cores, {'/'.join(threads)} "
             f"torch threads{', GPU ' + hardware['gpu'] if 'gpu' in hardware else ''}.",
             "",
             _table([_row(r) for r in records], header),

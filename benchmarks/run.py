@@ -80,6 +80,16 @@ def split_time(frame, quantile=0.95):
 
 def evaluate(model, context, targets, ks=(10, 20)):
     recs = model.recommend(context, top_k=max(ks), users=targets["user_id"].unique())
+    return score_recommendations(recs, targets, ks)
+
+
+def score_recommendations(recs, targets, ks=(10, 20)):
+    """(HR/NDCG@ks and MRR@10, number of test users) of a ``user_id,item_id,rank`` frame.
+
+    One target per user (``targets``: ``user_id,item_id``); the mean is over every target
+    user, a user without a list (or with a short one) counts as a miss where it has none.
+    Used for our models (``evaluate``) and for peers' lists (``benchmarks.peers``).
+    """
     width = max(ks)
     ranked = recs.pivot(index="user_id", columns="rank", values="item_id")
     ranked = ranked.reindex(index=np.sort(targets["user_id"].unique()), columns=range(1, width + 1))
