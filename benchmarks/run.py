@@ -34,6 +34,7 @@ import torch
 import skseqrec
 from skseqrec import metrics
 from skseqrec.datasets import shared_data_path
+from skseqrec.training import TimeBudget
 
 from .models import MODELS
 
@@ -140,6 +141,13 @@ def run_one(args, frame, seed):
     )
     if args.set:
         model.set_params(**dict(_parse_override(item) for item in args.set))
+    if args.time_budget and hasattr(model, "_callbacks"):
+        # equal-CPU-budget comparisons: stop before the epoch that would overrun the budget
+        default_callbacks = model._callbacks
+        model._callbacks = lambda has_valid: [
+            *default_callbacks(has_valid),
+            TimeBudget(args.time_budget),
+        ]
     started = time.perf_counter()
     if valid is not None and "X_valid" in inspect.signature(model.fit).parameters:
         model.fit(fit, X_valid=valid)
@@ -184,6 +192,13 @@ def main(argv=None):
     parser.add_argument("--patience", type=int, default=10)
     parser.add_argument("--max-len", type=int, default=None)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--time-budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop training before the epoch that would end after this many seconds",
+    )
     parser.add_argument(
         "--set",
         nargs="+",
