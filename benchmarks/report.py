@@ -6,7 +6,9 @@ Usage::
 
 One table per (dataset, protocol): model, NDCG@10 and HR@10 (mean ± std over seeds),
 epochs trained and why training stopped, seconds per epoch, fit seconds, peak RSS and the
-command that produced the row. Peer rows (records with ``"library"``) sit beside ours: those
+command that produced the row, and per (dataset, protocol) a plot of accuracy against training
+minutes (docs/images/curve_*.png): each skseqrec run's validation NDCG@10 after every epoch
+(cumulative epoch seconds on the x axis) and every run's test NDCG@10 at its fit time. Peer rows (records with ``"library"``) sit beside ours: those
 of ``benchmarks.peers --protocol loo|time`` (our split and metric code) in the table of their
 dataset and protocol, the older shared-script runs under protocol ``loo-fixed-epochs``.
 """
@@ -19,6 +21,7 @@ from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
 OUT = Path(__file__).resolve().parents[1] / "docs" / "results_tables.rst"
+IMAGES = OUT.parent / "images"
 
 
 def _fmt(stats, key):
@@ -57,6 +60,55 @@ def _table(rows, header):
     out = [line, "  ".join(h.ljust(w) for h, w in zip(header, widths)), line]
     out += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in rows]
     return "\n".join([*out, line])
+
+
+def _label(record):
+    runs = record.get("runs") or [{}]
+    max_len = (runs[0].get("config") or {}).get("max_len")
+    window = f" [max_len {max_len}]" if max_len else ""
+    return f"{record.get('library', 'skseqrec')}: {record['model']}{window}"
+
+
+def plot_curves(dataset, protocol, records):
+    """Validation NDCG@10 against cumulative training minutes; test NDCG@10 at fit time."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(12, 5.5))
+    for index, record in enumerate(records):
+        color = f"C{index % 10}"
+        for run in record.get("runs", [])[:1]:  # first seed: one curve per record
+            history = run.get("history") or {}
+            if history.get("valid_ndcg@10") and history.get("seconds"):
+                minutes, total = [], 0.0
+                for seconds in history["seconds"]:
+                    total += seconds
+                    minutes.append(total / 60)
+                ax.plot(minutes, history["valid_ndcg@10"], color=color, lw=1, alpha=0.8)
+        fits = [r["fit_seconds"] / 60 for r in record.get("runs", []) if r.get("fit_seconds")]
+        if fits and "ndcg@10" in record["summary"]:
+            marker = "s" if "library" in record else "o"
+            ax.scatter(
+                [sum(fits) / len(fits)],
+                [record["summary"]["ndcg@10"]["mean"]],
+                color=color,
+                marker=marker,
+                label=_label(record),
+                zorder=3,
+            )
+    ax.set_xlabel("training minutes (cumulative epoch time)")
+    ax.set_ylabel("NDCG@10 (lines: validation per epoch; markers: test)")
+    ax.set_title(f"{dataset}, Protocol {protocol.upper()}: accuracy per training minute")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    IMAGES.mkdir(exist_ok=True)
+    path = IMAGES / f"curve_{dataset}_{protocol}.png"
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def main():
@@ -101,6 +153,16 @@ def main():
             _table([_row(r) for r in records], header),
             "",
         ]
+        if protocol in ("loo", "time"):
+            image = plot_curves(dataset, protocol, records)
+            parts += [
+                f".. figure:: images/{image.name}",
+                "   :width: 90%",
+                "",
+                f"   {title}: accuracy against training minutes (validation NDCG@10 per epoch "
+                "as lines, test NDCG@10 at fit time as markers; squares are peers).",
+                "",
+            ]
     OUT.write_text("\n".join(parts))
     print(f"wrote {OUT} ({sum(len(v) for v in groups.values())} records)")
 

@@ -224,6 +224,8 @@ def main(argv=None):
         "protocol": args.protocol,
         "ranking": "full catalogue, seen items excluded",
         "model": args.model + (f" ({' '.join(args.set)})" if args.set else ""),
+        "tag": args.tag,
+        "time_budget_seconds": args.time_budget,
         "summary": summary,
         "runs": runs,
         "hardware": hardware(),
