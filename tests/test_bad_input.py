@@ -556,6 +556,22 @@ def test_unknown_items_in_the_history_are_ignored_and_counted(estimator, fitted)
 
 
 @every_estimator
+def test_unknown_items_before_predicted_rows_are_counted(estimator, fitted):
+    model = fitted(estimator)
+    X = events()[events()["user_id"] == 3]
+    first = pd.DataFrame({"user_id": [3], "item_id": [9_999], "timestamp": [2], "extra": "x"})
+    noisy = pd.concat([X, first], ignore_index=True)
+    with drop_warnings(
+        r"1 of 7 rows of X have items unknown to the fitted model and are left out of the "
+        r"history of the user's later rows"
+    ):
+        predicted = model.predict(noisy)
+    assert len(predicted) == 7
+    # the unknown first event changes nothing for the later rows
+    np.testing.assert_array_equal(np.asarray(predicted)[:6], np.asarray(model.predict(X)))
+
+
+@every_estimator
 def test_user_with_only_unknown_items_gets_popular_items(estimator, fitted):
     model = fitted(estimator)
     X = pd.concat(

@@ -293,6 +293,13 @@ class BaseRecommender(BaseEstimator):
         """For each row of X: the window of known items before it (same user)."""
         data, user_encoder, sequences = self._encode_history(X, name=name, keep_unknown=True)
         known = sequences.items > 0
+        _warn_dropped(
+            f"rows of {name}",
+            int((~known).sum()),
+            len(known),
+            "have items unknown to the fitted model and are left out of the history of the "
+            "user's later rows",
+        )
         user_index = np.repeat(np.arange(len(sequences)), sequences.lengths)
         known_items = sequences.items[known]
         known_times = sequences.times[known]
@@ -373,6 +380,12 @@ class BaseRecommender(BaseEstimator):
         # an unknown target (code 0) must not match an empty slot (also code 0) of a list
         targets = np.where(targets == 0, -1, targets)
         known = history.items > 0
+        _warn_dropped(
+            f"history rows of {name}",
+            int((~known).sum()),
+            len(known),
+            "have items unknown to the fitted model and are ignored",
+        )
         if not known.all():
             history = _drop_events(history, known)
         _warn_dropped(
