@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.base import clone
 
 import skseqrec
 from skseqrec import metrics
@@ -148,11 +149,36 @@ def run_one(args, frame, seed):
             *default_callbacks(has_valid),
             TimeBudget(args.time_budget),
         ]
+    # PROTOCOL.md: model selection trains before the validation targets; the final test
+    # model trains on everything before the test targets (LOO: the validation targets
+    # included; TIME: the whole pre-cut-off period, validation carve-out included) for the
+    # number of epochs the selection chose.
+    final_data = context if args.protocol == "loo" else fit
+    trained = "epochs" in model.get_params()  # popularity has no epochs to select
+    selection = None
     started = time.perf_counter()
-    if valid is not None and "X_valid" in inspect.signature(model.fit).parameters:
-        model.fit(fit, X_valid=valid)
+    if args.final_epochs is not None and trained:
+        model.set_params(epochs=args.final_epochs, early_stopping_patience=None, validation=None)
+        model.fit(final_data)
+        selection = {"epochs": args.final_epochs, "chosen_by": "--final-epochs"}
     else:
-        model.fit(fit)
+        if valid is not None and "X_valid" in inspect.signature(model.fit).parameters:
+            model.fit(fit, X_valid=valid)
+        else:
+            model.fit(final_data if args.refit else fit)
+        if args.refit and trained and model.best_epoch_ is not None:
+            history = model.history_
+            selection = {
+                "epochs": int(model.best_epoch_),
+                "chosen_by": model.stop_reason_,
+                "epochs_trained": int(model.n_epochs_),
+                "seconds": time.perf_counter() - started,
+                "history": history.to_dict(orient="list"),
+            }
+            model = clone(model).set_params(
+                epochs=int(model.best_epoch_), early_stopping_patience=None, validation=None
+            )
+            model.fit(final_data)
     fit_seconds = time.perf_counter() - started
     started = time.perf_counter()
     values, n_users = evaluate(model, context, targets)
@@ -160,21 +186,32 @@ def run_one(args, frame, seed):
     record = {
         "seed": seed,
         "config": {k: v for k, v in model.get_params().items() if not k.endswith("_col")},
+        "final_model": (
+            "the model-selection model (trained before the validation targets)"
+            if selection is None and trained
+            else f"trained on the final training data for {selection['epochs']} epochs"
+            if selection is not None
+            else "fitted on the final training data"
+        ),
         "metrics": values,
         "n_test_users": n_users,
         "n_test_targets": n_users,
         "fit_seconds": fit_seconds,
         "recommend_seconds": eval_seconds,
     }
-    if hasattr(model, "history_"):
-        history = model.history_
+    if selection is not None:
+        record["selection"] = selection
+    if trained:
+        history = selection["history"] if selection and "history" in selection else None
+        history = model.history_.to_dict(orient="list") if history is None else history
         record.update(
             {
                 "epochs_trained": int(model.n_epochs_),
                 "best_epoch": int(model.best_epoch_),
                 "stop_reason": model.stop_reason_,
-                "seconds_per_epoch_median": float(history["seconds"].median()),
-                "history": history.to_dict(orient="list"),
+                "seconds_per_epoch_median": float(np.median(model.history_["seconds"])),
+                # the validation curve (selection run when there is one): the report's plot
+                "history": history,
             }
         )
     if cut is not None:
@@ -192,6 +229,20 @@ def main(argv=None):
     parser.add_argument("--patience", type=int, default=10)
     parser.add_argument("--max-len", type=int, default=None)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--no-refit",
+        dest="refit",
+        action="store_false",
+        help="test the model-selection model instead of refitting on the final training data "
+        "(what the equal-budget side-by-side runs do, like the peers)",
+    )
+    parser.add_argument(
+        "--final-epochs",
+        type=int,
+        default=None,
+        help="skip model selection: train on the final training data for this many epochs "
+        "(chosen by an earlier selection run)",
+    )
     parser.add_argument(
         "--time-budget",
         type=float,

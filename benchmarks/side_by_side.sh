@@ -23,6 +23,6 @@ cd "$(dirname "$0")/.."
     done
     echo "peers --peer skrec --protocol $protocol --dataset $dataset --epochs 1000 --time-budget $budget --threads 1"
     for model in esasrec sasrec gsasrec bert4rec hstu seqtransformer popularity; do
-        echo "run --dataset $dataset --protocol $protocol --model $model --seeds 0 --epochs 1000 --patience 10 --threads 1 --time-budget $budget --tag budget$budget"
+        echo "run --dataset $dataset --protocol $protocol --model $model --seeds 0 --epochs 1000 --patience 10 --threads 1 --time-budget $budget --no-refit --tag budget$budget"
     done
 } | xargs -P "$jobs" -I{} sh -c 'log="$0/$(echo "{}" | tr -c "a-zA-Z0-9_.-" _ | cut -c1-120).log"; echo "start {}"; OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python -m benchmarks.{} > "$log" 2>&1 && echo "done  {}" || echo "FAILED {} (see $log)"' "$logs"

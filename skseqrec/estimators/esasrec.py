@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import torch
+
 from ..nn import (
     LearnablePositionalEmbedding,
     LiGRBlock,
@@ -132,7 +134,11 @@ class ESASRecEstimator(TransformerRecommender):
 
     def _objective(self, module, hidden, targets, valid, labels, generator, window):
         if self.loss == "softmax":
-            return full_softmax_loss(module.score_all(hidden), targets, valid)
+            # score real positions only: padding rows of the (B, L, n_items) logits cost as
+            # much as real ones
+            chosen = targets[valid]
+            every = torch.ones_like(chosen, dtype=torch.bool)
+            return full_softmax_loss(module.score_all(hidden[valid]), chosen, every)
         positive = module.score_items(hidden, targets.unsqueeze(-1)).squeeze(-1)
         negatives = self._draw_negatives(module, targets, generator)
         hit_items = (targets, negatives) if self.remove_accidental_hits else (None, None)
