@@ -41,12 +41,21 @@ def _row(record):
     max_len = (runs[0].get("config") or {}).get("max_len") if runs else None
     window = f" [max_len {max_len}]" if max_len else ""
     stops = sorted({s.split(":")[0] for s in stops})  # "early stopping" / "reached epochs=N"
+    if library != "skseqrec":
+        tested = "fit data"
+    elif any("selection" in r for r in runs):
+        tested = "refit " + "/".join(str(r["selection"]["epochs"]) for r in runs) + " ep"
+    elif epochs or "selection" in (runs[0].get("final_model", "") if runs else ""):
+        tested = "selection"  # trained before the validation targets (early-stopped model)
+    else:
+        tested = "final data"
     return [
         f"{library}: {record['model']}{window}",
         _fmt(record["summary"], "ndcg@10"),
         _fmt(record["summary"], "hr@10"),
         "/".join(str(e) for e in epochs) or "—",
         "; ".join(stops) or "—",
+        tested,
         f"{sum(per_epoch) / len(per_epoch):.2f}" if per_epoch else "—",
         f"{sum(fit) / len(fit):.0f}" if fit else "—",
         f"{record.get('peak_rss_mib', 0):.0f}",
@@ -124,6 +133,7 @@ def main():
         "HR@10",
         "epochs",
         "stopped",
+        "tested model",
         "s/epoch",
         "fit s",
         "RSS MiB",

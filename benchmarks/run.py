@@ -192,6 +192,8 @@ def run_one(args, frame, seed):
             else f"trained on the final training data for {selection['epochs']} epochs"
             if selection is not None
             else "fitted on the final training data"
+            if args.refit
+            else "fitted on the model-selection training data"
         ),
         "metrics": values,
         "n_test_users": n_users,
