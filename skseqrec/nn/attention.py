@@ -1,5 +1,4 @@
-"""Multi-head self-attention: one fused ``scaled_dot_product_attention`` call (CPU training
-with attention dropout spells the same computation out, to draw the dropout mask cheaply)."""
+"""Multi-head self-attention through one fused ``scaled_dot_product_attention`` call."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from .context import SequenceContext
-from .dropout import _LEVELS, keep_mask
 
 __all__ = ["MultiHeadSelfAttention"]
 
@@ -81,25 +79,11 @@ class MultiHeadSelfAttention(nn.Module):
             positions = context.positions_from_start
             q = self.rotary(q, context, positions[:, -1:] if last_only else positions)
             k = self.rotary(k, context, positions)
-        mask = mask[:, :, -1:] if last_only else mask
-        if self.training and self.dropout > 0 and q.device.type == "cpu":
-            y = self._attend_with_cheap_dropout(q, k, v, mask)
-        else:
-            y = F.scaled_dot_product_attention(
-                q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0
-            )
+        y = F.scaled_dot_product_attention(
+            q,
+            k,
+            v,
+            attn_mask=mask[:, :, -1:] if last_only else mask,
+            dropout_p=self.dropout if self.training else 0.0,
+        )
         return self.out(y.transpose(1, 2).reshape(batch, queries.shape[1], d_model))
-
-    def _attend_with_cheap_dropout(self, q, k, v, mask):
-        """What SDPA's math path computes, with :func:`keep_mask` instead of ``bernoulli_``.
-
-        On CPU, SDPA with ``dropout_p > 0`` draws a float per attention weight (B x H x L x L
-        of them: 13 % of a SASRec training step at max_len 200 in a profile); the integer
-        mask costs about a quarter of that.
-        """
-        scores = torch.matmul(q, k.transpose(-2, -1)).mul_(q.shape[-1] ** -0.5)
-        weights = scores.masked_fill_(~mask, float("-inf")).softmax(dim=-1)
-        threshold = min(round(self.dropout * _LEVELS), _LEVELS - 1)
-        keep = keep_mask(weights.shape, threshold, weights.device)
-        weights = torch.where(keep, weights, 0.0).mul_(_LEVELS / (_LEVELS - threshold))
-        return torch.matmul(weights, v)

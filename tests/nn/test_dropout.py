@@ -1,11 +1,8 @@
-"""The integer-mask dropout and the CPU attention path that uses it."""
+"""The integer-mask dropout."""
 
 import pytest
 import torch
-import torch.nn.functional as F
 
-from skseqrec.nn.attention import MultiHeadSelfAttention
-from skseqrec.nn.context import SequenceContext
 from skseqrec.nn.dropout import Dropout, keep_mask
 
 
@@ -51,41 +48,3 @@ def test_dropout_is_identity_in_eval_mode_and_at_zero():
     assert Dropout(0.0).train()(x) is x
     with pytest.raises(ValueError, match="dropout probability"):
         Dropout(1.0)
-
-
-def _attention_inputs():
-    torch.manual_seed(0)
-    items = torch.randint(1, 50, (6, 12))
-    items[:2, :5] = 0  # left padding
-    return torch.randn(6, 12, 16), SequenceContext.from_items(items)
-
-
-def test_cpu_training_attention_matches_sdpa_when_nothing_is_dropped():
-    x, context = _attention_inputs()
-    layer = MultiHeadSelfAttention(16, 2, dropout=1e-7)  # rounds to a zero threshold
-    expected = layer.eval()(x, context)
-    got = layer.train()(x, context)
-    assert torch.allclose(got, expected, atol=1e-6)
-
-
-def test_cpu_training_attention_dropout_is_unbiased():
-    x, context = _attention_inputs()
-    layer = MultiHeadSelfAttention(16, 2, dropout=0.3)
-    with torch.no_grad():
-        expected = layer.eval()(x, context)
-        layer.train()
-        torch.manual_seed(1)
-        draws = torch.stack([layer(x, context) for _ in range(800)])
-    assert not torch.allclose(draws[0], expected, atol=1e-3)  # something was dropped
-    assert torch.allclose(draws.mean(dim=0), expected, atol=0.05)
-
-
-def test_attention_path_equals_sdpa_math():
-    q, k, v = (torch.randn(3, 2, 9, 8) for _ in range(3))
-    mask = torch.ones(9, 9, dtype=torch.bool).tril()[None, None].expand(3, 1, 9, 9)
-    layer = MultiHeadSelfAttention(16, 2, dropout=1e-7)
-    assert torch.allclose(
-        layer._attend_with_cheap_dropout(q, k, v, mask),
-        F.scaled_dot_product_attention(q, k, v, attn_mask=mask),
-        atol=1e-6,
-    )
