@@ -12,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
+from .run import summarise
 
 
 def merge(records: list[dict]) -> dict:
@@ -27,10 +27,7 @@ def merge(records: list[dict]) -> dict:
     seeds = [run["seed"] for run in runs]
     if len(set(seeds)) != len(seeds):
         raise SystemExit(f"cannot merge: repeated seeds {seeds}")
-    summary = {}
-    for key in runs[0]["metrics"]:
-        values = np.array([run["metrics"][key] for run in runs])
-        summary[key] = {"mean": float(values.mean()), "std": float(values.std())}
+    summary = summarise(runs)
     merged = {k: v for k, v in first.items() if k not in ("runs", "summary", "command")}
     merged.update(
         {

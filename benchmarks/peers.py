@@ -51,7 +51,7 @@ import numpy as np
 import skseqrec
 from skseqrec.datasets import shared_data_path
 
-from .run import RESULTS, load_dataset, score_recommendations, split_loo, split_time
+from .run import RESULTS, load_dataset, score_recommendations, split_loo, split_time, summarise
 
 ROOT = Path(__file__).resolve().parents[1]
 VENVS = {"rectools": ROOT / ".venv-rectools", "skrec": ROOT / ".venv-skrec"}
@@ -152,10 +152,7 @@ def run_protocol(args, argv):
             if cut is not None:
                 run["cutoff"] = float(cut)
             runs.append(run)
-    summary = {}
-    for key in runs[0]["metrics"]:
-        values = np.array([r["metrics"][key] for r in runs])
-        summary[key] = {"mean": float(values.mean()), "std": float(values.std())}
+    summary = summarise(runs)
     meta = runs[-1]["adapter_meta"]
     record = {
         "dataset": args.dataset,

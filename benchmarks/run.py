@@ -106,6 +106,15 @@ def score_recommendations(recs, targets, ks=(10, 20)):
     return out, len(truth)
 
 
+def summarise(runs: list[dict]) -> dict:
+    """Mean and std over seeds of every metric of ``runs`` (each with a ``metrics`` dict)."""
+    summary = {}
+    for key in runs[0]["metrics"]:
+        values = np.array([run["metrics"][key] for run in runs])
+        summary[key] = {"mean": float(values.mean()), "std": float(values.std())}
+    return summary
+
+
 def hardware() -> dict:
     info = {
         "cpu_count": os.cpu_count(),
@@ -155,7 +164,7 @@ def run_one(args, frame, seed):
     # number of epochs the selection chose.
     final_data = context if args.protocol == "loo" else fit
     trained = "epochs" in model.get_params()  # popularity has no epochs to select
-    selection = None
+    selection = selection_history = None
     started = time.perf_counter()
     if args.final_epochs is not None and trained:
         model.set_params(epochs=args.final_epochs, early_stopping_patience=None, validation=None)
@@ -173,8 +182,8 @@ def run_one(args, frame, seed):
                 "chosen_by": model.stop_reason_,
                 "epochs_trained": int(model.n_epochs_),
                 "seconds": time.perf_counter() - started,
-                "history": history.to_dict(orient="list"),
             }
+            selection_history = history.to_dict(orient="list")
             model = clone(model).set_params(
                 epochs=int(model.best_epoch_), early_stopping_patience=None, validation=None
             )
@@ -204,8 +213,7 @@ def run_one(args, frame, seed):
     if selection is not None:
         record["selection"] = selection
     if trained:
-        history = selection["history"] if selection and "history" in selection else None
-        history = model.history_.to_dict(orient="list") if history is None else history
+        history = selection_history or model.history_.to_dict(orient="list")
         record.update(
             {
                 "epochs_trained": int(model.n_epochs_),
@@ -266,10 +274,7 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     frame, path, digest = load_dataset(args.dataset)
     runs = [run_one(args, frame, seed) for seed in args.seeds]
-    summary = {}
-    for key in runs[0]["metrics"]:
-        values = np.array([r["metrics"][key] for r in runs])
-        summary[key] = {"mean": float(values.mean()), "std": float(values.std())}
+    summary = summarise(runs)
     record = {
         "dataset": args.dataset,
         "file": path,
