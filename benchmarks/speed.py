@@ -31,8 +31,8 @@ from .run import RESULTS, hardware, load_dataset
 
 CONFIGS = {
     "esasrec_ml1m": lambda epochs: ESASRecEstimator(epochs=epochs, random_state=0),
-    "esasrec_ml1m_per_position": lambda epochs: ESASRecEstimator(
-        epochs=epochs, negative_sampling="per_position", random_state=0
+    "esasrec_ml1m_uniform": lambda epochs: ESASRecEstimator(
+        epochs=epochs, negative_sampling="uniform", random_state=0
     ),
     # scikit-rec's defaults at the window its benchmark script uses (max_len 200)
     "sasrec_skrec_config": lambda epochs: SASRecClassifierEstimator(

@@ -11,7 +11,7 @@ from .estimators import (
     SASRecRegressorEstimator,
     SequentialTransformerEstimator,
 )
-from .evaluation import evaluate
+from .evaluation import evaluate, recommend
 from .persistence import load, save
 
 __all__ = [
@@ -26,5 +26,6 @@ __all__ = [
     "__version__",
     "evaluate",
     "load",
+    "recommend",
     "save",
 ]

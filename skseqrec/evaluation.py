@@ -1,4 +1,5 @@
-"""One-line evaluation under a named protocol (LOO or TIME)."""
+"""One-line evaluation under a named protocol (LOO or TIME), and recommending through a
+Pipeline or a fitted search."""
 
 from __future__ import annotations
 
@@ -8,24 +9,61 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from .metrics import hit_rate_at_k, mrr_at_k, ndcg_at_k
+from .data import IdEncoder, check_interactions, chronological_order, to_pandas
+from .protocol import (
+    COLD_TARGETS_SPEC,
+    DEFAULT_COLD_TARGETS,
+    frame_holdout,
+    metric_values,
+    pad_ranked,
+    resolve_recommender,
+    score_holdout,
+    warn_dropped,
+)
 
-__all__ = ["evaluate"]
+__all__ = ["evaluate", "recommend"]
 
 _PROTOCOL_NAMES = {
     "loo": "LOO (leave-one-out: each user's last event), full ranking, seen excluded",
     "time": "TIME (global temporal split: first event after the cut-off), full ranking, "
     "seen excluded",
 }
+_METRICS = ("hit_rate", "ndcg", "mrr", "coverage")
 
 
-def _splitter(protocol, estimator, test_quantile):
-    from .model_selection import GlobalTemporalSplit, LeaveLastOut
+def recommend(model, X, top_k: int = 10, **kwargs) -> pd.DataFrame:
+    """``recommend`` of a fitted estimator, a fitted Pipeline ending in one, or a fitted search.
 
-    columns = {c: getattr(estimator, c) for c in ("user_col", "item_col", "time_col")}
-    if protocol == "loo":
-        return LeaveLastOut(**columns)
-    return GlobalTemporalSplit(test_quantile=test_quantile, **columns)
+    A Pipeline's earlier steps transform ``X`` first (e.g. an ``InteractionFilter``); a
+    search (``GridSearchCV`` and co.) recommends with its ``best_estimator_``.
+
+    Parameters
+    ----------
+    model : estimator, Pipeline or fitted search
+    X : DataFrame or None
+        Histories to condition on (see :meth:`BaseRecommender.recommend`).
+    top_k : int, default=10
+    **kwargs
+        ``exclude_seen``, ``items``, ``users`` of :meth:`BaseRecommender.recommend`.
+
+    Returns
+    -------
+    DataFrame
+        ``[user_col, item_col, "score", "rank"]``.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skseqrec import PopularityRecommender, recommend
+    >>> from skseqrec.datasets import make_sequential_world
+    >>> from skseqrec.preprocessing import InteractionFilter
+    >>> X = make_sequential_world(n_users=20, n_items=30, random_state=0)
+    >>> pipe = make_pipeline(InteractionFilter(), PopularityRecommender()).fit(X)
+    >>> recommend(pipe, X, top_k=2).shape
+    (40, 4)
+    """
+    recommender, X = resolve_recommender(model, X)
+    return recommender.recommend(X, top_k, **kwargs)
 
 
 def evaluate(
@@ -34,15 +72,20 @@ def evaluate(
     protocol: str = "loo",
     k=(10, 20),
     *,
+    y=None,
     fit: bool = True,
     test_quantile: float = 0.05,
     n_steps: int = 1,
+    cold_targets: str = DEFAULT_COLD_TARGETS,
 ) -> pd.DataFrame:
     """Fit on the protocol's training part of ``X`` and rank every test user's target.
 
+    The splits, the ranking and the metrics are those of :mod:`skseqrec.protocol`, so
+    the figures equal ``score``'s and the scorers' on the same test fold.
+
     Parameters
     ----------
-    estimator : skseqrec estimator
+    estimator : skseqrec estimator, or a Pipeline ending in one
         Cloned before fitting (``fit=True``), so the one passed in is not changed.
     X : DataFrame
         All interactions.
@@ -51,6 +94,8 @@ def evaluate(
         ``"time"``: cut-off leaving ``test_quantile`` of events after it; training = events
         before it; target = each test user's first event after it (see PROTOCOL in the docs).
     k : int or tuple of int, default=(10, 20)
+    y : array-like of shape (n_rows,), default=None
+        Per-row target passed to ``fit`` with the training rows (the regressor's ratings).
     fit : bool, default=True
         ``False`` evaluates the already fitted ``estimator`` on the test users (its training
         data must not contain their targets).
@@ -62,12 +107,16 @@ def evaluate(
         given the history plus the model's own top-1 predictions of the earlier steps (the
         true events are never fed back), and is scored against that step's true event.
         The result gets a ``step`` column (Huang et al.'s multi-step evaluation).
+    cold_targets : {"miss", "exclude"}, default="miss"
+        Test targets whose item never occurs in the training part count as misses, or
+        their users are left out; either way ``n_cold_targets`` counts them.
 
     Returns
     -------
     DataFrame
         One row per metric and cut-off: ``protocol``, ``metric``, ``k``, ``value``,
-        ``n_users`` (evaluated), ``n_targets``, ``n_train_rows``, ``fit_seconds``.
+        ``n_users`` (evaluated), ``n_targets``, ``n_cold_targets``, ``n_train_rows``,
+        ``fit_seconds``.
 
     Examples
     --------
@@ -77,6 +126,8 @@ def evaluate(
     >>> evaluate(PopularityRecommender(), X, k=10)[["metric", "k"]].values.tolist()
     [['hit_rate', 10], ['ndcg', 10], ['mrr', 10], ['coverage', 10]]
     """
+    from .model_selection import GlobalTemporalSplit, LeaveLastOut
+
     if protocol not in _PROTOCOL_NAMES:
         raise ValueError(f"protocol must be 'loo' or 'time', got {protocol!r}.")
     ks = (k,) if isinstance(k, (int, np.integer)) else tuple(k)
@@ -86,56 +137,52 @@ def evaluate(
         raise ValueError(f"k must be a positive int or a tuple of them, got {k!r}.")
     if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
         raise ValueError(f"n_steps must be a positive int, got {n_steps!r}.")
+    COLD_TARGETS_SPEC.check("cold_targets", cold_targets)
+    recommender, _ = resolve_recommender(estimator, None, fitted=False)
+    columns = {c: getattr(recommender, c) for c in ("user_col", "item_col", "time_col")}
+    frame = to_pandas(X)
+    y = None if y is None else np.asarray(y)
     if n_steps > 1:
         if protocol != "loo":
             raise ValueError("n_steps > 1 needs protocol='loo'.")
-        return _evaluate_steps(estimator, X, ks, n_steps, fit)
-    train_index, test_index = next(_splitter(protocol, estimator, test_quantile).split(X))
-    frame = X if isinstance(X, pd.DataFrame) else X.to_pandas()
-    started = time.perf_counter()
-    model = clone(estimator).fit(frame.iloc[train_index]) if fit else estimator
-    fit_seconds = time.perf_counter() - started if fit else float("nan")
-    test = frame.iloc[test_index]
-    history, targets = model._last_event_targets(test)
-    ranked, _ = model._rank(history, max(ks), exclude_seen=True)
-    if ranked.shape[1] < max(ks):
-        ranked = np.pad(ranked, ((0, 0), (0, max(ks) - ranked.shape[1])))
-    rows = []
-    for cut in ks:
-        values = {
-            "hit_rate": hit_rate_at_k(ranked, targets, k=cut),
-            "ndcg": ndcg_at_k(ranked, targets, k=cut),
-            "mrr": mrr_at_k(ranked, targets, k=cut),
-            "coverage": float(
-                len(np.unique(ranked[:, :cut][ranked[:, :cut] > 0])) / model.n_items_
-            ),
-        }
-        rows += [
-            {"protocol": protocol, "metric": name, "k": cut, "value": value}
-            for name, value in values.items()
-        ]
+        return _evaluate_steps(estimator, frame, y, ks, n_steps, fit, columns, cold_targets)
+    if protocol == "loo":
+        splitter = LeaveLastOut(**columns)
+    else:
+        splitter = GlobalTemporalSplit(test_quantile=test_quantile, **columns)
+    train_index, test_index = next(splitter.split(frame))
+    model, fit_seconds = _fit(estimator, frame, y, train_index, fit)
+    scored, test = resolve_recommender(model, frame.iloc[test_index])
+    holdout = frame_holdout(scored, test)
+    scores = score_holdout(scored, holdout, _METRICS, ks, cold_targets=cold_targets)
+    rows = [
+        {"protocol": protocol, "metric": name, "k": cut, "value": scores.values[f"{name}@{cut}"]}
+        for cut in ks
+        for name in _METRICS
+    ]
     result = pd.DataFrame(rows)
-    result["n_users"] = len(targets)
-    result["n_targets"] = len(targets)
+    result["n_users"] = scores.n_evaluated_users
+    result["n_targets"] = scores.n_evaluated_users
+    result["n_cold_targets"] = scores.n_cold_targets
     result["n_train_rows"] = len(train_index)
     result["fit_seconds"] = fit_seconds
     result.attrs["protocol"] = _PROTOCOL_NAMES[protocol]
     return result
 
 
-def _evaluate_steps(estimator, X, ks, n_steps, fit):
-    """Hold out each user's last ``n_steps`` events; predict them feeding predictions back."""
-    from .data import IdEncoder, Sequences, check_interactions
-    from .data.sequences import chronological_order
-    from .estimators._base import _drop_events, _warn_dropped
+def _fit(estimator, frame, y, rows, fit):
+    if not fit:
+        return estimator, float("nan")
+    started = time.perf_counter()
+    train = frame.iloc[rows]
+    model = clone(estimator)
+    model = model.fit(train) if y is None else model.fit(train, y[rows])
+    return model, time.perf_counter() - started
 
-    frame = X if isinstance(X, pd.DataFrame) else X.to_pandas()
-    data = check_interactions(
-        frame,
-        user_col=estimator.user_col,
-        item_col=estimator.item_col,
-        time_col=estimator.time_col,
-    )
+
+def _evaluate_steps(estimator, frame, y, ks, n_steps, fit, columns, cold_targets):
+    """Hold out each user's last ``n_steps`` events; predict them feeding predictions back."""
+    data = check_interactions(frame, **columns)
     user_codes = IdEncoder.from_values(data.users, data.user_dtype).encode(data.users)
     order = chronological_order(user_codes, data.times)
     counts = np.bincount(user_codes)
@@ -144,44 +191,44 @@ def _evaluate_steps(estimator, X, ks, n_steps, fit):
     from_end[order] = ends - np.arange(len(order)) - 1
     eligible = counts[user_codes] > n_steps  # at least one history event
     train_rows = np.flatnonzero(from_end >= n_steps)
-    started = time.perf_counter()
-    model = clone(estimator).fit(frame.iloc[train_rows]) if fit else estimator
-    fit_seconds = time.perf_counter() - started if fit else float("nan")
+    model, fit_seconds = _fit(estimator, frame, y, train_rows, fit)
+    model, _ = resolve_recommender(model, None)
 
     history_rows = np.flatnonzero(eligible & (from_end >= n_steps))
-    _, users, history = model._encode_history(frame.iloc[history_rows], keep_unknown=True)
-    history = _drop_events(history, history.items > 0)
+    _, users, history = model.encode_history(frame.iloc[history_rows], keep_unknown=True)
+    history = history.filter_events(history.items > 0)
     target_rows = np.flatnonzero(eligible & (from_end < n_steps))
     target_rows = target_rows[np.lexsort((-from_end[target_rows], user_codes[target_rows]))]
     targets = model.item_encoder_.encode(data.items[target_rows]).reshape(-1, n_steps)
-    _warn_dropped(
+    n_cold = int((targets == 0).sum())
+    warn_dropped(
         "held-out events",
-        int((targets == 0).sum()),
+        n_cold,
         targets.size,
         "are items unknown to the model (counted as misses)",
     )
-    targets = np.where(targets == 0, -1, targets)  # never equal to an empty slot (0)
     # rows of `targets` follow sorted user ids, like `history` (one row per eligible user)
     width = max(ks)
     rows = []
     for step in range(n_steps):
-        ranked, _ = model._rank(history, width, exclude_seen=True)
-        if ranked.shape[1] < width:
-            ranked = np.pad(ranked, ((0, 0), (0, width - ranked.shape[1])))
-        for cut in ks:
-            for name, metric in (
-                ("hit_rate", hit_rate_at_k),
-                ("ndcg", ndcg_at_k),
-                ("mrr", mrr_at_k),
-            ):
-                value = metric(ranked, targets[:, step], k=cut)
-                rows.append(
-                    {"protocol": "loo", "step": step + 1, "metric": name, "k": cut, "value": value}
-                )
-        history = _append(history, ranked[:, 0], Sequences)
-    result = pd.DataFrame(rows)
+        ranked, _ = model.rank(history, width, exclude_seen=True)
+        ranked = pad_ranked(ranked, width)
+        step_targets = np.where(targets[:, step] == 0, -1, targets[:, step])
+        values = metric_values(
+            ranked, step_targets, ("hit_rate", "ndcg", "mrr"), ks, n_items=model.n_items_
+        )
+        rows += [
+            {"protocol": "loo", "step": step + 1, "metric": name, "k": cut, "value": value}
+            for (name, cut), value in (
+                ((key.split("@")[0], int(key.split("@")[1])), value)
+                for key, value in values.items()
+            )
+        ]
+        history = history.append(ranked[:, 0])
+    result = pd.DataFrame(rows).sort_values(["step", "k"], kind="stable").reset_index(drop=True)
     result["n_users"] = len(targets)
     result["n_targets"] = targets.size
+    result["n_cold_targets"] = n_cold
     result["n_train_rows"] = len(train_rows)
     result["fit_seconds"] = fit_seconds
     result.attrs["protocol"] = (
@@ -190,27 +237,3 @@ def _evaluate_steps(estimator, X, ks, n_steps, fit):
     )
     return result
 
-
-def _append(sequences, codes, sequences_type):
-    """Each sequence with one more event (``codes``; 0 = nothing to append)."""
-    add = codes > 0
-    lengths = sequences.lengths + add
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    new_positions = offsets[1:][add] - 1
-    old = np.ones(offsets[-1], dtype=bool)
-    old[new_positions] = False
-    items = np.empty(offsets[-1], dtype=np.int64)
-    items[old], items[new_positions] = sequences.items, codes[add]
-    times = np.empty(offsets[-1], dtype=sequences.times.dtype)
-    times[old] = sequences.times
-    last_times = (
-        sequences.times[np.maximum(sequences.offsets[1:] - 1, 0)]
-        if len(sequences.times)
-        else np.zeros(len(sequences), dtype=sequences.times.dtype)
-    )
-    times[new_positions] = last_times[add]  # a predicted event happens "now"
-    rows = np.full(offsets[-1], -1, dtype=np.int64)
-    rows[old] = sequences.rows
-    return sequences_type(
-        users=sequences.users, offsets=offsets, items=items, times=times, rows=rows, weights=None
-    )

@@ -1,6 +1,8 @@
 """Warnings and errors raised by skseqrec."""
 
 __all__ = [
+    "InvalidParameterError",
+    "LeakWarning",
     "SkseqrecWarning",
     "DataDropWarning",
     "DeviceWarning",
@@ -27,3 +29,15 @@ class VersionMismatchWarning(SkseqrecWarning):
 
 class ModelFormatError(ValueError):
     """A file given to :func:`skseqrec.load` is not a valid skseqrec model (nothing was run)."""
+
+
+class InvalidParameterError(ValueError, TypeError):
+    """A parameter of a skseqrec class has a bad type or value (the message names it).
+
+    Subclasses both ``ValueError`` and ``TypeError``, like scikit-learn's own
+    ``InvalidParameterError``, so ``except ValueError`` catches every bad parameter.
+    """
+
+
+class LeakWarning(SkseqrecWarning):
+    """An evaluation split lets training see events after a test target."""

@@ -36,10 +36,10 @@ import pandas as pd
 import torch
 
 from . import estimators as _estimators
+from . import params as P
 from ._version import __version__
 from .data import IdEncoder
 from .estimators import BaseRecommender
-from .estimators import _params as P
 from .exceptions import ModelFormatError
 from .training import History, resolve_device
 

@@ -20,7 +20,6 @@ a :class:`~skseqrec.exceptions.DataDropWarning` whenever a method returns fewer 
 
 from __future__ import annotations
 
-import numbers
 import warnings
 
 import numpy as np
@@ -28,16 +27,28 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .data import check_interactions, chronological_order, to_pandas
-from .data.validation import _check_times, _column
-from .exceptions import DataDropWarning
-from .model_selection._split import _TimeAxis
+from .data import (
+    TimeAxis,
+    check_column,
+    check_interactions,
+    check_times,
+    chronological_order,
+    to_pandas,
+)
+from .exceptions import DataDropWarning, InvalidParameterError
+from .params import AnyOf, Interval, Options, String, validate_params
+from .protocol import user_stacklevel
 
 __all__ = ["InteractionFilter", "TimeWindowFilter"]
 
 
 class _RowFilter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
-    """Shared tags and ``y`` check of the row-dropping transformers."""
+    """Shared tags, parameter and ``y`` checks and warnings of the row-dropping transformers.
+
+    Subclasses declare ``_param_specs`` (parameter name -> :mod:`skseqrec.params` checker).
+    """
+
+    _param_specs: dict = {}
 
     _doc_link_module = "skseqrec"
     _doc_link_template = "https://skseqrec.readthedocs.io/en/latest/api.html#{estimator_name}"
@@ -49,6 +60,9 @@ class _RowFilter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         tags.input_tags.categorical = True
         tags.target_tags.required = False
         return tags
+
+    def _check_params(self) -> None:
+        validate_params(self, self._param_specs)
 
     def _reject_y(self, y) -> None:
         if y is not None:
@@ -67,17 +81,8 @@ class _RowFilter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             warnings.warn(
                 f"{type(self).__name__}.{where} removed {total} of {n_rows} rows: {details}.",
                 DataDropWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
-
-
-def _check_count(value, name: str, owner: str, *, allow_none: bool = False):
-    if allow_none and value is None:
-        return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
-        extra = " or None" if allow_none else ""
-        raise ValueError(f"{owner}: {name} must be an int >= 1{extra}, got {value!r}.")
-    return int(value)
 
 
 class InteractionFilter(_RowFilter, auto_wrap_output_keys=None):
@@ -142,9 +147,12 @@ class InteractionFilter(_RowFilter, auto_wrap_output_keys=None):
 
     Raises
     ------
+    InvalidParameterError
+        Invalid parameter (the message names the class, the parameter and the value); a
+        ``ValueError`` and a ``TypeError``.
     ValueError
-        Invalid parameter (named, with its value), a ``y``, bad ``X`` (naming the column),
-        or filters that remove every row of the fit data.
+        A ``y``, bad ``X`` (naming the column), or filters that remove every row of the
+        fit data.
 
     Examples
     --------
@@ -197,38 +205,25 @@ class InteractionFilter(_RowFilter, auto_wrap_output_keys=None):
         self.item_col = item_col
         self.time_col = time_col
 
+    _param_specs = {
+        "min_user_events": Interval(int, 1),
+        "min_item_events": Interval(int, 1),
+        "rating_col": AnyOf(Options(None), String(), description="None or a column name"),
+        "min_rating": Interval(float, allow_none=True),
+        "deduplicate": Options(False, "first", "last"),
+        "n_iterations": Interval(int, 1, allow_none=True),
+        "user_col": String(),
+        "item_col": String(),
+        "time_col": String(),
+    }
+
     # ---------------------------------------------------------------- helpers
-    def _check_params(self):
-        owner = type(self).__name__
-        _check_count(self.min_user_events, "min_user_events", owner)
-        _check_count(self.min_item_events, "min_item_events", owner)
-        _check_count(self.n_iterations, "n_iterations", owner, allow_none=True)
-        if self.rating_col is not None and (
-            not isinstance(self.rating_col, str) or not self.rating_col
-        ):
-            raise ValueError(
-                f"{owner}: rating_col must be None or a column name, got {self.rating_col!r}."
-            )
-        if self.min_rating is not None:
-            if (
-                isinstance(self.min_rating, (bool, np.bool_))
-                or not isinstance(self.min_rating, numbers.Real)
-                or not np.isfinite(self.min_rating)
-            ):
-                raise ValueError(
-                    f"{owner}: min_rating must be None or a finite number, got {self.min_rating!r}."
-                )
-            if self.rating_col is None:
-                raise ValueError(
-                    f"{owner}: min_rating={self.min_rating!r} needs rating_col, the column "
-                    "holding the ratings."
-                )
-        if not (
-            (isinstance(self.deduplicate, (bool, np.bool_)) and not self.deduplicate)
-            or (isinstance(self.deduplicate, str) and self.deduplicate in ("first", "last"))
-        ):
-            raise ValueError(
-                f"{owner}: deduplicate must be False, 'first' or 'last', got {self.deduplicate!r}."
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.min_rating is not None and self.rating_col is None:
+            raise InvalidParameterError(
+                f"{type(self).__name__}: min_rating={self.min_rating!r} needs rating_col, the "
+                "column holding the ratings."
             )
 
     def _row_filters(self, X):
@@ -241,7 +236,7 @@ class InteractionFilter(_RowFilter, auto_wrap_output_keys=None):
         keep = np.ones(n_rows, dtype=bool)
         removed = {"rating": 0, "duplicate": 0}
         if self.min_rating is not None:
-            ratings = _column(frame, self.rating_col, "rating", "X")
+            ratings = check_column(frame, self.rating_col, role="rating", name="X")
             if pd.api.types.is_bool_dtype(ratings.dtype) or not pd.api.types.is_numeric_dtype(
                 ratings.dtype
             ):
@@ -410,9 +405,11 @@ class TimeWindowFilter(_RowFilter, auto_wrap_output_keys=None):
 
     Raises
     ------
+    InvalidParameterError
+        Invalid or inconsistent bounds (the message names the class, the parameter and the
+        value); a ``ValueError`` and a ``TypeError``.
     ValueError
-        Invalid or inconsistent bounds (named, with their values), a ``y``, or a time
-        column of another kind than at fit.
+        A ``y``, or a time column of another kind than at fit.
 
     Examples
     --------
@@ -435,6 +432,9 @@ class TimeWindowFilter(_RowFilter, auto_wrap_output_keys=None):
         "at_or_after_end": "at or after end",
     }
 
+    # start, end and last are checked against the time column's kind by TimeAxis at fit
+    _param_specs = {"time_col": String()}
+
     def __init__(self, *, start=None, end=None, last=None, time_col="timestamp"):
         self.start = start
         self.end = end
@@ -443,10 +443,10 @@ class TimeWindowFilter(_RowFilter, auto_wrap_output_keys=None):
 
     def _times(self, X):
         frame = to_pandas(X)
-        series = _column(frame, self.time_col, "time", "X")
+        series = check_column(frame, self.time_col, role="time", name="X")
         if len(frame) == 0:
             raise ValueError("X is empty (0 rows).")
-        return frame, _check_times(series, self.time_col, "X"), _TimeAxis.of(series, self.time_col)
+        return frame, check_times(series, self.time_col, "X"), TimeAxis.of(series, self.time_col)
 
     def fit(self, X, y=None):
         """Resolve the window bounds on ``X``.
@@ -464,8 +464,9 @@ class TimeWindowFilter(_RowFilter, auto_wrap_output_keys=None):
         """
         owner = type(self).__name__
         self._reject_y(y)
+        self._check_params()
         if self.start is not None and self.last is not None:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{owner}: pass start or last, not both (start={self.start!r}, last={self.last!r})."
             )
         _, times, axis = self._times(X)
@@ -474,7 +475,7 @@ class TimeWindowFilter(_RowFilter, auto_wrap_output_keys=None):
         if self.last is not None:
             lower = times.max() - axis.to_duration(self.last, "last", owner)
         if lower is not None and upper is not None and lower >= upper:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{owner}: the window is empty: start {axis.from_axis(lower)!r} is not before "
                 f"end {axis.from_axis(upper)!r}."
             )
@@ -511,14 +512,10 @@ class TimeWindowFilter(_RowFilter, auto_wrap_output_keys=None):
         """
         check_is_fitted(self)
         frame, times, axis = self._times(X)
-        fitted = self._axis
-        if axis.is_datetime != fitted.is_datetime or (axis.tz is None) != (fitted.tz is None):
-            kind = {True: "datetimes", False: "numbers"}
+        if axis.kind != self._axis.kind:
             raise ValueError(
-                f"Column {self.time_col!r} of X holds {kind[axis.is_datetime]}"
-                f"{' (tz-aware)' if axis.tz is not None else ''}, but {type(self).__name__} "
-                f"was fitted on {kind[fitted.is_datetime]}"
-                f"{' (tz-aware)' if fitted.tz is not None else ''}."
+                f"Column {self.time_col!r} of X holds {axis.kind}, but {type(self).__name__} "
+                f"was fitted on {self._axis.kind}."
             )
         keep, removed = self._removed(times)
         self._warn("transform", len(keep), removed, self._reasons)

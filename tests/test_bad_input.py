@@ -43,7 +43,6 @@ FAST = dict(
     epochs=1,
     batch_size=8,
     num_negatives=4,
-    num_in_batch_negatives=4,
 )
 INT64 = np.iinfo(np.int64)
 N_USERS, LENGTH, N_ITEMS = 10, 6, 12

@@ -38,7 +38,7 @@ ESTIMATORS = [
     GSASRecEstimator(**FAST, num_negatives=8),
     BERT4RecEstimator(**FAST),
     HSTUEstimator(**FAST, num_negatives=8),
-    SequentialTransformerEstimator(**FAST, num_heads=2, num_in_batch_negatives=8),
+    SequentialTransformerEstimator(**FAST, num_heads=2, num_negatives=8),
 ]
 REGRESSOR = SASRecRegressorEstimator(**FAST)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import pickle
 import warnings
 
@@ -12,7 +13,8 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import cross_validate
 from sklearn.pipeline import Pipeline
 
-from skseqrec.exceptions import DataDropWarning
+import skseqrec.preprocessing
+from skseqrec.exceptions import DataDropWarning, InvalidParameterError
 from skseqrec.model_selection import LeaveLastOut
 from skseqrec.preprocessing import InteractionFilter, TimeWindowFilter
 
@@ -186,15 +188,16 @@ def test_transform_before_fit():
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"min_user_events": 0}, "min_user_events must be an int >= 1, got 0"),
-        ({"min_item_events": 2.5}, "min_item_events must be an int >= 1, got 2.5"),
-        ({"min_item_events": True}, "min_item_events must be an int >= 1, got True"),
-        ({"n_iterations": 0}, "n_iterations must be an int >= 1 or None, got 0"),
+        ({"min_user_events": 0}, r"min_user_events must be in \[1, inf\], got 0"),
+        ({"min_item_events": 2.5}, "min_item_events must be an int, got 2.5"),
+        ({"min_item_events": True}, "min_item_events must be an int, got True"),
+        ({"n_iterations": 0}, r"n_iterations must be in \[1, inf\], got 0"),
         ({"min_rating": 4}, "min_rating=4 needs rating_col"),
-        ({"rating_col": "rating", "min_rating": "4"}, "min_rating must be None or a finite"),
-        ({"rating_col": 3}, "rating_col must be None or a column name"),
-        ({"deduplicate": True}, "deduplicate must be False, 'first' or 'last', got True"),
-        ({"deduplicate": "keep"}, "deduplicate must be False, 'first' or 'last', got 'keep'"),
+        ({"rating_col": "rating", "min_rating": "4"}, "min_rating must be a number or None"),
+        ({"rating_col": "rating", "min_rating": np.inf}, "min_rating must be in .* got inf"),
+        ({"rating_col": 3}, "rating_col must be None or a column name, got 3"),
+        ({"deduplicate": True}, r"deduplicate must be one of \[False, 'first', 'last'\], got True"),
+        ({"deduplicate": "keep"}, "deduplicate must be one of .* got 'keep'"),
         ({"rating_col": "score", "min_rating": 1}, "no column 'score'"),
         ({"item_col": "movie"}, "no column 'movie'"),
         ({"min_item_events": 100}, "removed all 10 rows"),
@@ -255,7 +258,7 @@ def test_pipeline_in_cross_validate():
     pipe = Pipeline(
         [("filter", InteractionFilter(min_item_events=5)), ("model", CountingPopularity())]
     )
-    cv = LeaveLastOut(n_splits=2, test_size=0.3, random_state=0, exclude_cold_items=False)
+    cv = LeaveLastOut(n_splits=2, test_size=0.3, random_state=0)
     with pytest.warns(DataDropWarning):
         result = cross_validate(pipe, X, cv=cv, error_score="raise", return_estimator=True)
     assert np.isfinite(result["test_score"]).all() and len(result["test_score"]) == 2
@@ -333,3 +336,70 @@ def test_time_window_datetime_errors():
         TimeWindowFilter(last="-1D").fit(X)
     with pytest.raises(ValueError, match="start must be a datetime"):
         TimeWindowFilter(start=0).fit(X)
+
+
+# --------------------------------------------------------------------------- shared checks
+BAD_VALUES = {
+    "min_user_events": 0,
+    "min_item_events": 2.5,
+    "rating_col": 3,
+    "min_rating": "4",
+    "deduplicate": True,
+    "n_iterations": 0,
+    "start": "x",
+    "end": True,
+    "last": -1,
+    "user_col": 3,
+    "item_col": "",
+    "time_col": None,
+}
+PUBLIC = [getattr(skseqrec.preprocessing, name) for name in skseqrec.preprocessing.__all__]
+
+
+@pytest.mark.parametrize("cls", PUBLIC, ids=lambda cls: cls.__name__)
+def test_every_bad_parameter_raises_invalid_parameter_error(cls, ratings):
+    names = list(inspect.signature(cls).parameters)
+    assert set(names) <= set(BAD_VALUES), "give each new parameter a bad value"
+    for name in names:
+        value = BAD_VALUES[name]
+        with pytest.raises(InvalidParameterError) as info:
+            cls(**{name: value}).fit(ratings)
+        message = str(info.value)
+        assert message.startswith(f"{cls.__name__}: "), message
+        assert name in message and repr(value) in message, message
+    # parameters that are fine alone but not together
+    pairs = {
+        InteractionFilter: {"min_rating": 3},
+        TimeWindowFilter: {"start": 1, "last": 2},
+    }
+    with pytest.raises(InvalidParameterError, match=f"{cls.__name__}: "):
+        cls(**pairs[cls]).fit(ratings)
+
+
+@pytest.mark.parametrize(
+    "make, method",
+    [
+        (lambda: InteractionFilter(min_item_events=2), "fit_transform"),
+        (
+            lambda: InteractionFilter(min_item_events=2).fit(
+                pd.DataFrame({USER: [1, 1, 2], ITEM: ["a", "a", "z"], TIME: [0, 1, 0]})
+            ),
+            "transform",
+        ),
+        (lambda: TimeWindowFilter(start=2), "fit_transform"),
+    ],
+    ids=["InteractionFilter.fit_transform", "InteractionFilter.transform", "TimeWindowFilter"],
+)
+def test_drop_warning_points_at_the_callers_line(make, method, ratings):
+    step = make()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        getattr(step, method)(ratings)
+    assert caught and all(issubclass(w.category, DataDropWarning) for w in caught)
+    assert {w.filename for w in caught} == {__file__}
+    # through a Pipeline, at the line calling the Pipeline
+    pipe = Pipeline([("filter", make()), ("model", CountingPopularity())])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pipe.fit(ratings)
+    assert caught and {w.filename for w in caught} == {__file__}

@@ -46,7 +46,7 @@ FAST = dict(
     epochs=2,
     batch_size=8,
     num_negatives=8,
-    num_in_batch_negatives=8,
+    num_negatives=8,
 )
 
 

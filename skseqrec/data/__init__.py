@@ -2,14 +2,18 @@
 
 from .encoding import IdEncoder
 from .sequences import Sequences, build_sequences, chronological_order, pad_windows
-from .validation import Interactions, check_interactions, to_pandas
+from .time import TimeAxis
+from .validation import Interactions, check_column, check_interactions, check_times, to_pandas
 
 __all__ = [
     "IdEncoder",
     "Interactions",
     "Sequences",
+    "TimeAxis",
     "build_sequences",
+    "check_column",
     "check_interactions",
+    "check_times",
     "chronological_order",
     "pad_windows",
     "to_pandas",

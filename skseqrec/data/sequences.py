@@ -96,6 +96,85 @@ class Sequences:
         """Positions (into ``items``) of the ``n``-th last event of each sequence."""
         return self.offsets[1:] - n
 
+    def filter_events(self, keep: np.ndarray) -> Sequences:
+        """The same sequences holding only the events where ``keep`` (n_events,) is True."""
+        keep = np.asarray(keep, dtype=bool)
+        user_index = np.repeat(np.arange(len(self)), self.lengths)
+        lengths = np.bincount(user_index[keep], minlength=len(self))
+        return Sequences(
+            users=self.users,
+            offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            items=self.items[keep],
+            times=self.times[keep],
+            rows=self.rows[keep],
+            weights=None if self.weights is None else self.weights[keep],
+        )
+
+    def select_users(self, user_codes: np.ndarray) -> Sequences:
+        """Sequences of exactly ``user_codes`` (sorted); users absent here get empty ones."""
+        user_codes = np.asarray(user_codes, dtype=np.int64)
+        position = np.searchsorted(self.users, user_codes)
+        clipped = np.minimum(position, max(len(self.users) - 1, 0))
+        present = (position < len(self.users)) & (
+            self.users[clipped] == user_codes if len(self.users) else False
+        )
+        lengths = np.zeros(len(user_codes), dtype=np.int64)
+        lengths[present] = self.lengths[position[present]]
+        chosen = self.select(position[present])
+        return Sequences(
+            users=user_codes,
+            offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            items=chosen.items,
+            times=chosen.times,
+            rows=chosen.rows,
+            weights=chosen.weights,
+        )
+
+    @classmethod
+    def concat(cls, parts: list[Sequences]) -> Sequences:
+        """Sequences of several collections, one after the other (weights kept if all have)."""
+        if len(parts) == 1:
+            return parts[0]
+        lengths = np.concatenate([p.lengths for p in parts])
+        weights = None
+        if all(p.weights is not None for p in parts):
+            weights = np.concatenate([p.weights for p in parts])
+        return cls(
+            users=np.concatenate([p.users for p in parts]),
+            offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            items=np.concatenate([p.items for p in parts]),
+            times=np.concatenate([p.times for p in parts]),
+            rows=np.concatenate([p.rows for p in parts]),
+            weights=weights,
+        )
+
+    def append(self, item_codes: np.ndarray) -> Sequences:
+        """Each sequence with one more event at its end (``item_codes``; 0 = none added).
+
+        The new event takes its sequence's last time ("now") and row -1 (no source row).
+        """
+        item_codes = np.asarray(item_codes, dtype=np.int64)
+        add = item_codes > 0
+        lengths = self.lengths + add
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        new_positions = offsets[1:][add] - 1
+        old = np.ones(offsets[-1], dtype=bool)
+        old[new_positions] = False
+        items = np.empty(offsets[-1], dtype=np.int64)
+        items[old], items[new_positions] = self.items, item_codes[add]
+        times = np.empty(offsets[-1], dtype=self.times.dtype)
+        times[old] = self.times
+        if len(self.times):
+            last_times = self.times[np.maximum(self.offsets[1:] - 1, 0)]
+        else:
+            last_times = np.zeros(len(self), dtype=self.times.dtype)
+        times[new_positions] = last_times[add]
+        rows = np.full(offsets[-1], -1, dtype=np.int64)
+        rows[old] = self.rows
+        return Sequences(
+            users=self.users, offsets=offsets, items=items, times=times, rows=rows, weights=None
+        )
+
     def padded(self, max_len: int, *, values: np.ndarray | None = None, fill=0) -> np.ndarray:
         """Left-padded (n_sequences, width) matrix of the most recent ``max_len`` events.
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["Interactions", "check_interactions", "to_pandas"]
+__all__ = ["Interactions", "check_column", "check_interactions", "check_times", "to_pandas"]
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,31 @@ def _preview(values) -> str:
     return ", ".join(repr(_scalar(v)) for v in values)
 
 
-def _column(X: pd.DataFrame, column: str, role: str, name: str) -> pd.Series:
+def check_column(X: pd.DataFrame, column: str, *, role: str, name: str = "X") -> pd.Series:
+    """The column ``column`` of ``X``, checked to exist once.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+    column : str
+        The column's name.
+    role : str
+        What the column holds (``"user"``, ``"time"``, ``"rating"``...); messages name the
+        parameter ``{role}_col``.
+    name : str, default="X"
+        How to call the frame in messages.
+
+    Returns
+    -------
+    pandas.Series
+
+    Raises
+    ------
+    TypeError
+        ``column`` is not a non-empty string.
+    ValueError
+        ``X`` has no such column, or more than one.
+    """
     if not isinstance(column, str) or not column:
         raise TypeError(f"{role}_col must be a non-empty string, got {column!r}.")
     if column not in X.columns:
@@ -165,7 +189,29 @@ def _check_scalar_kind(series: pd.Series, column: str, name: str, n_rows: int) -
     )
 
 
-def _check_times(series: pd.Series, column: str, name: str) -> np.ndarray:
+def check_times(series: pd.Series, column: str, name: str = "X") -> np.ndarray:
+    """Validate a time column and put it on one sortable axis.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        Numbers or datetimes (any unit, tz-aware or not).
+    column, name : str
+        The column's name and how to call its frame, for messages.
+
+    Returns
+    -------
+    ndarray of int64 or float64
+        Integer times as int64, other numbers as float64, datetimes as int64 nanoseconds
+        since the epoch (UTC); see :class:`~skseqrec.data.TimeAxis` for the way back.
+
+    Raises
+    ------
+    TypeError
+        The column holds neither numbers nor datetimes.
+    ValueError
+        Missing, infinite or out-of-range values.
+    """
     _check_missing(series, column, name)
     dtype = series.dtype
     if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(dtype):
@@ -223,6 +269,7 @@ def check_interactions(
     y_range: tuple[float, float] | None = None,
     require_y: bool = False,
     name: str = "X",
+    empty_hint: str = "at least one user with two events is needed",
 ) -> Interactions:
     """Validate an interactions DataFrame and return its columns as arrays.
 
@@ -240,6 +287,8 @@ def check_interactions(
         Raise if ``y`` is None.
     name : str, default="X"
         How to call the frame in messages.
+    empty_hint : str
+        What the caller needs, said when ``X`` has no row.
 
     Returns
     -------
@@ -260,14 +309,14 @@ def check_interactions(
     array(['a', 'b'], dtype=object)
     """
     X = to_pandas(X, name=name)
-    users_s = _column(X, user_col, "user", name)
-    items_s = _column(X, item_col, "item", name)
-    times_s = _column(X, time_col, "time", name)
+    users_s = check_column(X, user_col, role="user", name=name)
+    items_s = check_column(X, item_col, role="item", name=name)
+    times_s = check_column(X, time_col, role="time", name=name)
     if len(X) == 0:
-        raise ValueError(f"{name} is empty (0 rows); at least one user with two events is needed.")
+        raise ValueError(f"{name} is empty (0 rows); {empty_hint}.")
     users, user_dtype = _check_ids(users_s, user_col, name)
     items, item_dtype = _check_ids(items_s, item_col, name)
-    times = _check_times(times_s, time_col, name)
+    times = check_times(times_s, time_col, name)
     y_arr = None
     if y is None:
         if require_y:

@@ -1,6 +1,7 @@
 """scikit-learn estimators: thin classes composing data, nn and training."""
 
 from ._base import BaseRecommender
+from ._transformer import TransformerRecommender, preset
 from .bert4rec import BERT4RecEstimator
 from .esasrec import ESASRecEstimator
 from .gsasrec import GSASRecEstimator
@@ -19,4 +20,6 @@ __all__ = [
     "SASRecClassifierEstimator",
     "SASRecRegressorEstimator",
     "SequentialTransformerEstimator",
+    "TransformerRecommender",
+    "preset",
 ]

@@ -13,13 +13,22 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.utils import ClassifierTags, RegressorTags
+from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._version import __version__
-from ..data import IdEncoder, Sequences, build_sequences, check_interactions, pad_windows
-from ..exceptions import DataDropWarning, VersionMismatchWarning
-from ..metrics import ndcg_at_k
+from ..data import (
+    IdEncoder,
+    Sequences,
+    build_sequences,
+    check_interactions,
+    pad_windows,
+    to_pandas,
+)
+from ..exceptions import LeakWarning, VersionMismatchWarning
 from ..nn import mask_scores, topk_items
+from ..protocol import frame_holdout, score_holdout, user_stacklevel, warn_dropped
 
 __all__ = ["BaseRecommender", "PREDICT_PROBA_MAX_BYTES", "SCORING_CHUNK_BYTES"]
 
@@ -29,33 +38,49 @@ PREDICT_PROBA_MAX_BYTES = 2 * 1024**3
 SCORING_CHUNK_BYTES = 64 * 1024**2
 
 
-def _warn_dropped(what: str, count: int, total: int, why: str) -> None:
-    if count:
-        warnings.warn(f"{count} of {total} {what} {why}.", DataDropWarning, stacklevel=4)
+def _predicts_items(estimator) -> bool:
+    return not estimator._predicts_ratings
 
 
 class BaseRecommender(BaseEstimator):
-    """Shared public methods of all skseqrec recommenders (not meant to be used directly)."""
+    """Shared public methods of all skseqrec recommenders (not meant to be used directly).
+
+    A subclass defines ``fit`` (setting ``item_encoder_``, ``item_counts_`` and calling
+    :meth:`_remember_training_users`) and ``_score_windows(windows, times)``: scores
+    (B, n_items) of every catalogue item given left-padded windows (B, W) of item codes.
+    Class flags: ``_predicts_ratings`` (a regressor: ``predict`` returns ratings, no
+    ``predict_proba``, ``y`` required) and ``_uses_times`` (the model reads the time
+    column at scoring time).
+    """
 
     _doc_link_module = "skseqrec"
     _doc_link_template = "https://skseqrec.readthedocs.io/en/latest/api.html#{estimator_name}"
 
     #: whether the model reads the time column at scoring time (HSTU does).
     _uses_times = False
+    #: a regressor of ratings rather than a classifier of next items
+    _predicts_ratings = False
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
         tags.input_tags.categorical = True
-        tags.target_tags.required = False
+        if self._predicts_ratings:
+            tags.estimator_type = "regressor"
+            tags.regressor_tags = RegressorTags()
+            tags.target_tags.required = True
+        else:
+            tags.estimator_type = "classifier"
+            tags.classifier_tags = ClassifierTags(multi_class=True)
+            tags.target_tags.required = False
         return tags
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "item_encoder_")
 
     # ------------------------------------------------------------------ data
-    def _check(self, X, y=None, *, y_range=None, require_y=False, name="X"):
+    def _check(self, X, y=None, *, y_range=None, require_y=False, name="X", **kwargs):
         return check_interactions(
             X,
             y,
@@ -65,7 +90,54 @@ class BaseRecommender(BaseEstimator):
             y_range=y_range,
             require_y=require_y,
             name=name,
+            **kwargs,
         )
+
+    def _remember_training_users(self, data, user_encoder: IdEncoder) -> None:
+        """Keep each training user's latest event time (to detect leaking splits)."""
+        codes = user_encoder.encode(data.users)
+        last = np.full(len(user_encoder) + 1, np.iinfo(np.int64).min, dtype=np.int64)
+        times = np.asarray(data.times)
+        if times.dtype.kind in "iub":
+            np.maximum.at(last, codes, times.astype(np.int64))
+            self._train_last_time = last
+        else:  # float times
+            last = np.full(len(user_encoder) + 1, -np.inf)
+            np.maximum.at(last, codes, times.astype(np.float64))
+            self._train_last_time = last
+        self._user_encoder = user_encoder
+
+    def check_leak(self, holdout, users: IdEncoder, *, name: str = "X") -> int:
+        """Warn when training saw events of an evaluated user later than the user's target.
+
+        That happens when ``fit`` and ``score`` get rows of a row-level split (``cv=3`` or
+        ``KFold``): the model learned from the future it is asked to predict. Returns the
+        number of such users (0 when the model does not know the training times).
+
+        Parameters
+        ----------
+        holdout : skseqrec.protocol.Holdout
+        users : IdEncoder
+            Ids of the users of ``holdout.history.users``.
+        name : str, default="X"
+        """
+        last = getattr(self, "_train_last_time", None)
+        if last is None or holdout.target_times is None or len(holdout) == 0:
+            return 0
+        codes = self._user_encoder.encode(users.decode(holdout.history.users))
+        later = (codes > 0) & (last[codes] > holdout.target_times)
+        count = int(later.sum())
+        if count:
+            warnings.warn(
+                f"{count} of {len(holdout)} evaluated users of {name} have training events "
+                "later than their target: the split leaks future events into training (a "
+                "row-level split such as cv=3 or KFold does). Use "
+                "skseqrec.model_selection.LeaveLastOut, GlobalTemporalSplit or UserKFold as "
+                "cv=.",
+                LeakWarning,
+                stacklevel=user_stacklevel(),
+            )
+        return count
 
     @property
     def classes_(self) -> np.ndarray:
@@ -78,19 +150,36 @@ class BaseRecommender(BaseEstimator):
         check_is_fitted(self)
         return len(self.item_encoder_)
 
-    def _encode_history(self, X, *, name="X", keep_unknown=False):
+    def encode_history(self, X, *, name="X", keep_unknown=False):
         """Validate ``X`` and build its users' sequences over the fitted catalogue.
 
-        Returns ``(interactions, user_encoder, sequences)``; unknown items are dropped
-        from the sequences and counted in a warning unless ``keep_unknown``.
+        Parameters
+        ----------
+        X : DataFrame
+            Interactions (any users).
+        name : str, default="X"
+            How messages call ``X``.
+        keep_unknown : bool, default=False
+            Keep items unknown to the model as code 0 instead of dropping them (counted
+            in a warning).
+
+        Returns
+        -------
+        interactions : Interactions
+            The validated columns.
+        users : IdEncoder
+            ``X``'s user ids (codes ``1..n`` in sorted order).
+        sequences : Sequences
+            One chronological sequence of item codes per user of ``X``.
         """
+        check_is_fitted(self)
         data = self._check(X, name=name)
         users = IdEncoder.from_values(data.users, data.user_dtype)
         items = self.item_encoder_.encode(data.items)
         unknown = items == 0
         if keep_unknown:
             return data, users, build_sequences(users.encode(data.users), items, data.times)
-        _warn_dropped(
+        warn_dropped(
             f"rows of {name}",
             int(unknown.sum()),
             len(items),
@@ -163,22 +252,39 @@ class BaseRecommender(BaseEstimator):
                     scores[empty] = self._fallback_scores().to(device)
             yield rows, scores
 
-    def _rank(
+    def rank(
         self,
         sequences: Sequences,
-        top_k: int,
+        top_k: int = 10,
         *,
         exclude_seen: bool = True,
         allowed: np.ndarray | None = None,
-        context_ends: np.ndarray | None = None,
     ):
-        """Top-k item codes and scores for each sequence (history = whole sequence).
+        """Top-``top_k`` item codes and scores given each sequence as the history.
 
-        Returns ``(codes, scores)`` of shape (n_sequences, min(top_k, n_items)); slots with no
-        admissible item hold code 0 and score -inf.
+        The one ranking path of the package: :meth:`recommend`, ``score``, the scorers,
+        :func:`skseqrec.evaluate`, fit-time validation and the benchmarks call it.
+
+        Parameters
+        ----------
+        sequences : Sequences
+            Histories as item codes of this model (see :meth:`encode_history`); empty
+            histories are scored by popularity.
+        top_k : int, default=10
+        exclude_seen : bool, default=True
+            Remove the items of each history from its candidates.
+        allowed : ndarray of bool, shape (n_items_ + 1,), default=None
+            Only codes marked True are candidates.
+
+        Returns
+        -------
+        codes, scores : ndarray of shape (n_sequences, min(top_k, n_items_))
+            Slots with no admissible item hold code 0 and score -inf. Decode codes with
+            ``item_encoder_.decode``.
         """
+        check_is_fitted(self)
         starts = sequences.offsets[:-1]
-        ends = sequences.offsets[1:] if context_ends is None else context_ends
+        ends = sequences.offsets[1:]
         k = min(top_k, self.n_items_)
         codes = np.zeros((len(sequences), k), dtype=np.int64)
         values = np.full((len(sequences), k), -np.inf, dtype=np.float32)
@@ -205,9 +311,10 @@ class BaseRecommender(BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame
+        X : DataFrame or None
             Interactions to condition on (any users, also ones unseen at fit time).
-            Items unknown to the model are ignored and counted in a warning.
+            Items unknown to the model are ignored and counted in a warning. None (with
+            ``users``): no history at all.
         top_k : int, default=10
         exclude_seen : bool, default=True
             Remove items of the user's history in ``X`` from the candidates.
@@ -215,8 +322,9 @@ class BaseRecommender(BaseEstimator):
             Restrict candidates to these item ids (unknown ids are counted and ignored);
             a single id means a list of that one id.
         users : array-like or scalar, default=None
-            Only recommend to these users (each must have rows in ``X``); a single id
-            means a list of that one id.
+            Only recommend to these users; a single id means a list of that one id. A
+            user without rows in ``X`` (a new user; or ``X=None``) gets the most popular
+            training items, counted in a warning.
 
         Returns
         -------
@@ -228,38 +336,65 @@ class BaseRecommender(BaseEstimator):
         Raises
         ------
         ValueError
-            Bad ``X``, ``top_k`` < 1, or ``users`` not present in ``X``.
+            Bad ``X``, ``top_k`` < 1, or ``X=None`` without ``users``.
+
+        See Also
+        --------
+        skseqrec.recommend : the same through a Pipeline or a fitted search.
         """
         check_is_fitted(self)
         if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
             raise ValueError(f"top_k must be a positive int, got {top_k!r}.")
-        data, user_encoder, sequences = self._encode_history(X)
-        all_users = user_encoder.classes
-        if users is not None:
-            wanted = _id_array(users, user_encoder.classes)
-            codes = user_encoder.encode(wanted)
-            if (codes == 0).any():
-                missing = wanted[codes == 0]
-                raise ValueError(
-                    f"{int((codes == 0).sum())} of {len(wanted)} users passed in `users` have no "
-                    f"rows in X (e.g. {missing[0]!r}); X must hold the history to condition on."
-                )
-            keep_codes = np.unique(codes)
+        if X is None and users is None:
+            raise ValueError(
+                "recommend(None) needs users=: the users to recommend popular items to."
+            )
+        no_history = X is None or (users is not None and len(to_pandas(X)) == 0)
+        if no_history:
+            wanted = _id_array(users, np.array([], dtype=object))
+            user_encoder = IdEncoder.from_values(np.asarray(wanted), getattr(wanted, "dtype", None))
+            sequences = build_sequences(
+                np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+            )
         else:
-            keep_codes = np.arange(1, len(all_users) + 1)
-        # users whose every item is unknown still get a (popularity) recommendation
-        sequences = _with_all_users(sequences, keep_codes)
-        n_empty = int((sequences.lengths == 0).sum())
-        _warn_dropped(
-            "users",
-            n_empty,
-            len(sequences),
-            "have no item known to the model in X; they get the most popular items",
-        )
+            data = self._check(
+                X,
+                empty_hint="pass users= (and X=None) to recommend popular items to users "
+                "without history",
+            )
+            user_encoder = IdEncoder.from_values(data.users, data.user_dtype)
+            if users is not None:
+                wanted = _id_array(users, user_encoder.classes)
+                user_encoder, _ = user_encoder.extend(wanted)
+            history_items = self.item_encoder_.encode(data.items)
+            known = history_items > 0
+            warn_dropped(
+                "rows of X",
+                int((~known).sum()),
+                len(history_items),
+                "have items unknown to the fitted model and are ignored",
+            )
+            sequences = build_sequences(
+                user_encoder.encode(data.users)[known], history_items[known], data.times[known]
+            )
+        if users is not None:
+            keep_codes = np.unique(user_encoder.encode(wanted))
+        else:
+            keep_codes = np.arange(1, len(user_encoder) + 1)
+        # users without a known item in X (or without rows) get popular items
+        sequences = sequences.select_users(keep_codes)
+        if X is not None:  # X=None asks for popular items explicitly
+            warn_dropped(
+                "users",
+                int((sequences.lengths == 0).sum()),
+                len(sequences),
+                "have no history in X (no rows, or only items unknown to the model); they "
+                "get the most popular items",
+            )
         allowed = None
         if items is not None:
             item_codes = self.item_encoder_.encode(_id_array(items, self.item_encoder_.classes))
-            _warn_dropped(
+            warn_dropped(
                 "ids in `items`",
                 int((item_codes == 0).sum()),
                 len(item_codes),
@@ -267,10 +402,10 @@ class BaseRecommender(BaseEstimator):
             )
             allowed = np.zeros(self.n_items_ + 1, dtype=bool)
             allowed[item_codes[item_codes > 0]] = True
-        codes, values = self._rank(sequences, top_k, exclude_seen=exclude_seen, allowed=allowed)
+        codes, values = self.rank(sequences, top_k, exclude_seen=exclude_seen, allowed=allowed)
         found = codes > 0
         n_short = int((found.sum(axis=1) < top_k).sum())
-        _warn_dropped(
+        warn_dropped(
             "users",
             n_short,
             len(sequences),
@@ -291,9 +426,9 @@ class BaseRecommender(BaseEstimator):
 
     def _event_windows(self, X, name="X"):
         """For each row of X: the window of known items before it (same user)."""
-        data, user_encoder, sequences = self._encode_history(X, name=name, keep_unknown=True)
+        data, user_encoder, sequences = self.encode_history(X, name=name, keep_unknown=True)
         known = sequences.items > 0
-        _warn_dropped(
+        warn_dropped(
             f"rows of {name}",
             int((~known).sum()),
             len(known),
@@ -332,6 +467,7 @@ class BaseRecommender(BaseEstimator):
         out[sequences.rows] = best
         return self.item_encoder_.decode(out)
 
+    @available_if(_predicts_items)
     def predict_proba(self, X):
         """Probability of every item in ``classes_`` for each row's event.
 
@@ -358,85 +494,30 @@ class BaseRecommender(BaseEstimator):
             proba[sequences.rows[rows]] = torch.softmax(scores, dim=1).cpu().numpy()
         return proba
 
-    def _last_event_targets(self, X, name="X"):
-        """(history sequences, target codes) for every user of X with >= 2 rows."""
-        data, user_encoder, sequences = self._encode_history(X, name=name, keep_unknown=True)
-        lengths = sequences.lengths
-        eligible = lengths >= 2
-        if not eligible.any():
-            raise ValueError(
-                f"{name} has no user with two events ({len(sequences)} users, {len(data)} rows); "
-                "each evaluated user needs a history and a last event."
-            )
-        _warn_dropped(
-            f"users of {name}",
-            int((~eligible).sum()),
-            len(sequences),
-            "have a single event and are not evaluated",
-        )
-        sequences = sequences.select(eligible)
-        targets = sequences.items[sequences.last(1)]
-        history = sequences.drop_last(1)
-        # an unknown target (code 0) must not match an empty slot (also code 0) of a list
-        targets = np.where(targets == 0, -1, targets)
-        known = history.items > 0
-        _warn_dropped(
-            f"history rows of {name}",
-            int((~known).sum()),
-            len(known),
-            "have items unknown to the fitted model and are ignored",
-        )
-        if not known.all():
-            history = _drop_events(history, known)
-        _warn_dropped(
-            f"evaluated users' targets in {name}",
-            int((targets < 0).sum()),
-            len(targets),
-            "are items unknown to the model (counted as misses)",
-        )
-        return history, targets
-
-    def _evaluate_last_events(
-        self, X, metric, k: int = 10, *, exclude_seen: bool = True, name: str = "X"
-    ) -> float:
-        """``metric(ranked, targets, k)`` of each user's last event in ``X`` given the rest."""
-        check_is_fitted(self)
-        history, targets = self._last_event_targets(X, name=name)
-        ranked, _ = self._rank(history, k, exclude_seen=exclude_seen)
-        ranked = _pad_columns(ranked, k)
-        if getattr(metric, "needs_catalogue", False):  # coverage: code 0 marks empty slots
-            return float(len(np.unique(ranked[ranked > 0])) / self.n_items_)
-        return metric(ranked, targets, k=k)
-
     def score(self, X, y=None):
         """NDCG@10 of each user's last event in ``X`` given the events before it.
 
-        Full-catalogue ranking, items of the user's history excluded; users with a single
-        event are skipped (counted in a warning); targets unknown to the model count as
-        misses. Higher is better.
+        The protocol of :mod:`skseqrec.protocol`: full-catalogue ranking, items of the
+        user's history excluded; users with a single event are skipped (counted in a
+        warning); targets unknown to the model count as misses (``cold_targets="miss"``).
+        Higher is better.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Histories and, as each user's last row, the targets (a test fold of the
+            skseqrec splitters).
+        y : None
+            Ignored.
 
         Returns
         -------
         float
         """
-        return self._evaluate_last_events(X, ndcg_at_k, 10)
+        holdout = frame_holdout(self, X)
+        return score_holdout(self, holdout, ("ndcg",), (10,)).values["ndcg@10"]
 
     # ----------------------------------------------------------------- state
-    def save(self, path) -> None:
-        """Write this estimator to ``path`` in the safe format read by :func:`skseqrec.load`.
-
-        Weights in safetensors, everything else in JSON: loading it runs no code from the
-        file, unlike a pickle. See :func:`skseqrec.save`.
-
-        Parameters
-        ----------
-        path : str or path-like
-            Destination file (overwritten), e.g. ``"model.safetensors"``.
-        """
-        from ..persistence import save
-
-        save(self, path)
-
     def __getstate__(self):
         # object.__getstate__ returns the live __dict__: copy before changing anything
         state = dict(super().__getstate__())
@@ -462,46 +543,6 @@ def _format_bytes(n: int) -> str:
             return f"{n} B" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     raise AssertionError("unreachable")
-
-
-def _pad_columns(ranked: np.ndarray, k: int) -> np.ndarray:
-    if ranked.shape[1] >= k:
-        return ranked
-    return np.pad(ranked, ((0, 0), (0, k - ranked.shape[1])))
-
-
-def _drop_events(sequences: Sequences, keep: np.ndarray) -> Sequences:
-    user_index = np.repeat(np.arange(len(sequences)), sequences.lengths)
-    lengths = np.bincount(user_index[keep], minlength=len(sequences))
-    return Sequences(
-        users=sequences.users,
-        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-        items=sequences.items[keep],
-        times=sequences.times[keep],
-        rows=sequences.rows[keep],
-        weights=None if sequences.weights is None else sequences.weights[keep],
-    )
-
-
-def _with_all_users(sequences: Sequences, user_codes: np.ndarray) -> Sequences:
-    """Sequences for exactly ``user_codes`` (sorted); users absent get empty sequences."""
-    position = np.searchsorted(sequences.users, user_codes)
-    present = (position < len(sequences.users)) & (
-        sequences.users[np.minimum(position, len(sequences.users) - 1)] == user_codes
-        if len(sequences.users)
-        else False
-    )
-    lengths = np.zeros(len(user_codes), dtype=np.int64)
-    lengths[present] = sequences.lengths[position[present]]
-    chosen = sequences.select(position[present])
-    return Sequences(
-        users=np.asarray(user_codes, dtype=np.int64),
-        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-        items=chosen.items,
-        times=chosen.times,
-        rows=chosen.rows,
-        weights=chosen.weights,
-    )
 
 
 def _id_array(values, classes: np.ndarray) -> np.ndarray:

@@ -1,40 +1,83 @@
-"""Base class of the torch sequential recommenders: fit, validation, early stopping, state."""
+"""Base class of the torch sequential recommenders: components, fit, validation, state.
+
+Every torch estimator is this class with other defaults: the named estimators
+(:class:`SASRecClassifierEstimator`, :class:`ESASRecEstimator`, ...) are presets built
+with :func:`preset`, so every component parameter exists once, here, with one meaning.
+"""
 
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.utils import check_random_state
 
-from ..data import IdEncoder, Sequences, build_sequences, pad_windows
-from ..exceptions import DeviceWarning
-from ..metrics import get_metric
-from ..nn import shared_negatives, uniform_negatives
+from .. import params as P
+from ..data import IdEncoder, Sequences, build_sequences, pad_windows, to_pandas
+from ..exceptions import DeviceWarning, InvalidParameterError
+from ..nn import (
+    BLOCKS,
+    LOSSES,
+    NEGATIVE_SAMPLING,
+    NORMS,
+    POSITIONALS,
+    Objective,
+    build_encoder,
+)
+from ..protocol import (
+    Holdout,
+    first_after_holdout,
+    last_event_holdout,
+    score_holdout,
+    time_cutoff,
+    warn_dropped,
+)
 from ..training import EarlyStopping, History, ProgressBar, Trainer, resolve_device
-from . import _params as P
-from ._base import BaseRecommender, _drop_events, _pad_columns, _warn_dropped
+from ._base import BaseRecommender
 
-__all__ = ["TransformerRecommender"]
+__all__ = ["TransformerRecommender", "preset"]
 
-COMMON_PARAMS = {
+_SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+MONITORS = ("ndcg@10", "hit_rate@10", "mrr@10", "ndcg@20", "hit_rate@20", "loss")
+
+#: Every parameter of the torch estimators, declared once (name -> checker).
+TRANSFORMER_PARAMS = {
     "hidden_units": P.Interval(int, 1),
     "num_blocks": P.Interval(int, 0),
     "num_heads": P.Interval(int, 1),
     "dropout_rate": P.Interval(float, 0.0, 1.0, closed="left"),
     "max_len": P.Interval(int, 1),
+    "block": P.Options(*BLOCKS),
+    "positional": P.Options(*POSITIONALS),
+    "norm": P.Options(*NORMS),
+    "activation": P.Options("gelu", "relu", "swiglu", None),
+    "ff_multiplier": P.Interval(int, 1, allow_none=True),
+    "similarity": P.Options("dot", "cosine"),
+    "tied_embeddings": P.Boolean(),
+    "loss": P.Options(*LOSSES),
+    "negative_sampling": P.Options(*NEGATIVE_SAMPLING),
+    "num_negatives": P.Interval(int, 1),
+    "temperature": P.Interval(float, 0.0, None, closed="neither"),
+    "gbce_t": P.Interval(float, 0.0, 1.0),
+    "remove_accidental_hits": P.Boolean(),
+    "exclude_history_negatives": P.Boolean(),
+    "time_unit": P.Options(*_SECONDS),
+    "optimizer": P.Options("adam", "adamw"),
     "learning_rate": P.Interval(float, 0.0, None, closed="neither"),
+    "weight_decay": P.Interval(float, 0.0),
     "epochs": P.Interval(int, 0),
     "batch_size": P.Interval(int, 1),
-    "weight_decay": P.Interval(float, 0.0),
     "early_stopping_patience": P.Interval(int, 1, allow_none=True),
     "restore_best_weights": P.Boolean(),
     "validation": P.Options("last_event", "time", None),
     "validation_fraction": P.Interval(float, 0.0, 1.0, closed="neither"),
-    "monitor": P.Options("ndcg@10", "hit_rate@10", "mrr@10", "ndcg@20", "hit_rate@20", "loss"),
+    "monitor": P.Options(*MONITORS),
+    "callbacks": P.Callbacks(),
     "random_state": P.RandomState(),
-    "verbose": P.Interval(int, 0),
+    "verbose": P.AnyOf(P.Boolean(), P.Interval(int, 0), description="True, False or an int >= 0"),
     "device": P.Device(),
     "warm_start": P.Boolean(),
     "user_col": P.String(),
@@ -43,26 +86,297 @@ COMMON_PARAMS = {
 }
 
 
+def preset(base_init=None, *, extra: dict | None = None, **defaults):
+    """An ``__init__`` with the base class's parameters and other defaults.
+
+    scikit-learn reads an estimator's parameters from its ``__init__`` signature; a preset
+    gets the signature of ``base_init`` (default: ``TransformerRecommender.__init__``)
+    with ``defaults`` replaced and ``extra`` keyword parameters added, and only stores
+    its arguments.
+
+    Parameters
+    ----------
+    base_init : callable, default=None
+    extra : dict, default=None
+        New parameters (name -> default) a preset adds (e.g. BERT4Rec's ``mask_prob``).
+    **defaults
+        New defaults of existing parameters.
+
+    Examples
+    --------
+    >>> class TinySASRec(TransformerRecommender):
+    ...     __init__ = preset(hidden_units=16, epochs=1)
+    >>> TinySASRec().hidden_units, TinySASRec(hidden_units=8).hidden_units
+    (16, 8)
+    """
+    base_init = base_init or TransformerRecommender.__init__
+    signature = inspect.signature(base_init)
+    unknown = sorted(set(defaults) - set(signature.parameters))
+    if unknown:
+        raise TypeError(f"preset(): no parameter named {unknown[0]!r} in {base_init.__qualname__}.")
+    parameters = [
+        p.replace(default=defaults[p.name]) if p.name in defaults else p
+        for p in signature.parameters.values()
+    ]
+    for name, default in (extra or {}).items():
+        parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default))
+    new_signature = signature.replace(parameters=parameters)
+    names = [p.name for p in parameters[1:]]
+
+    def __init__(self, **kwargs):
+        try:
+            bound = new_signature.bind(self, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{type(self).__name__}: {exc}") from None
+        bound.apply_defaults()
+        for name in names:
+            setattr(self, name, bound.arguments[name])
+
+    __init__.__signature__ = new_signature
+    __init__.__doc__ = base_init.__doc__
+    return __init__
+
+
 class TransformerRecommender(BaseRecommender):
-    """Shared ``fit`` of the torch models. Subclasses define ``_build_module`` and ``_loss``."""
+    """A transformer next-item recommender assembled from named components.
 
-    _param_specs: dict = COMMON_PARAMS
-    #: inclusive bounds of y (None: any finite value)
-    _y_range: tuple | None = (0.0, 1.0)
+    Every torch estimator of skseqrec is this class with other defaults; any combination
+    of components works, e.g. ``SASRecClassifierEstimator(block="ligr", loss="gbce")``.
+    The defaults here are SASRec's (scikit-rec's configuration).
+
+    Parameters
+    ----------
+    hidden_units : int, default=50
+        Embedding and attention size.
+    num_blocks : int, default=2
+    num_heads : int, default=1
+        Must divide ``hidden_units``.
+    dropout_rate : float, default=0.2
+    max_len : int, default=50
+        Most recent events used as input.
+    block : {"pre_norm", "post_norm", "ligr", "hstu"}, default="pre_norm"
+        ``"pre_norm"``: ``x + MHA(N(x))``, ``x + FFN(N(x))`` (SASRec as scikit-rec
+        documents it); ``"post_norm"``: the original SASRec block (norm on queries,
+        residual to the normalised input, embeddings scaled by sqrt(d)); ``"ligr"``:
+        eSASRec's LiGR layer (pre-norm sub-layers added through sigmoid gates, no final
+        norm); ``"hstu"``: HSTU's pointwise SiLU attention with a relative-position bias
+        and, reading the time column, a log-bucketed time-gap bias (no feed-forward).
+    positional : {"from_end", "from_start", "rope", "relative", "none"}, default="from_end"
+        Learnable positions counted from the most recent event or from the first event of
+        the window; rotary positions (RoPE); a learned relative-position attention bias;
+        or none. Padding never receives a position.
+    norm : {"layer", "rms"}, default="layer"
+        LayerNorm or RMSNorm in the blocks and after the last one.
+    activation : {"gelu", "relu", "swiglu"} or None, default=None
+        Feed-forward activation; None: the block's own (pre_norm GELU, post_norm ReLU,
+        ligr SwiGLU; hstu has no feed-forward).
+    ff_multiplier : int or None, default=None
+        Feed-forward width over ``hidden_units``; None: the block's own (4, post_norm 1).
+    similarity : {"dot", "cosine"}, default="dot"
+        Score of an item: dot product of the hidden state and the item vector, or their
+        cosine (then set ``temperature`` to about 0.05).
+    tied_embeddings : bool, default=True
+        Score with the input item table; False learns a separate output table.
+    loss : {"bce", "gbce", "sampled_softmax", "softmax", "infonce", "mse"}, default="bce"
+        ``"bce"``: BCE of the positive and of each negative, the negative term averaged
+        over the negatives; ``"gbce"``: gSASRec's generalised BCE (``gbce_t``);
+        ``"sampled_softmax"``: cross-entropy against the negatives; ``"infonce"``: the same
+        with the logQ correction of in-batch negatives; ``"softmax"``: cross-entropy over
+        the whole catalogue; ``"mse"``: squared error of the rating (regressors only).
+    negative_sampling : {"uniform", "shared", "in_batch", "mixed"}, default="uniform"
+        Independent uniform negatives per position; one uniform set shared by the batch
+        (one matmul, much faster with many negatives); items drawn from the batch's own
+        targets (popularity-distributed); or half in-batch, half uniform.
+    num_negatives : int, default=1
+        Negatives each positive is contrasted with (unused by ``"softmax"``, ``"mse"``).
+    temperature : float, default=1.0
+        Scores are divided by it in the loss.
+    gbce_t : float, default=0.75
+        gBCE calibration ``t`` in [0, 1] (``loss="gbce"``).
+    remove_accidental_hits : bool, default=False
+        Leave negatives equal to the position's positive out of the loss.
+    exclude_history_negatives : bool, default=False
+        Redraw negatives that are in the row's own window (the original SASRec); needs
+        ``negative_sampling="uniform"``.
+    time_unit : {"s", "ms", "us", "ns"}, default="s"
+        Unit of a numeric time column, for models that read times (``block="hstu"``);
+        datetime columns are always exact.
+    optimizer : {"adam", "adamw"}, default="adam"
+        Adam (weight decay added to the gradient) or AdamW (decoupled), betas (0.9, 0.98).
+    learning_rate : float, default=0.001
+    weight_decay : float, default=0.0
+    epochs : int, default=200
+        Upper bound; early stopping may stop sooner.
+    batch_size : int, default=128
+    early_stopping_patience : int or None, default=None
+        Stop after this many epochs without improvement of ``monitor``.
+    restore_best_weights : bool, default=True
+    validation : {"last_event", "time"} or None, default="last_event"
+        How early stopping gets data when ``X_valid`` is not passed: the last event of a
+        random ``validation_fraction`` of users with >= 3 events (Protocol LOO), or each
+        user's first event after the cut-off leaving ``validation_fraction`` of events
+        (Protocol TIME). Only used when early stopping is on.
+    validation_fraction : float, default=0.1
+    monitor : str, default="ndcg@10"
+        ``"ndcg@10"``, ``"hit_rate@10"``, ``"mrr@10"``, ``"ndcg@20"``, ``"hit_rate@20"``
+        (the protocol of :mod:`skseqrec.protocol`) or ``"loss"``.
+    callbacks : list of Callback or None, default=None
+        Extra :class:`~skseqrec.training.Callback` objects (e.g. ``TimeBudget``,
+        ``Checkpoint``); early stopping and the progress bar are added from
+        ``early_stopping_patience`` and ``verbose``.
+    random_state : int, RandomState or None, default=42
+        Seeds this estimator's own generators (global torch/numpy state is left as it was).
+    verbose : bool or int, default=0
+        True or 1 shows a progress bar.
+    device : str, default="auto"
+        "auto" = CUDA when available (bf16 autocast), else CPU.
+    warm_start : bool, default=False
+        The next ``fit`` continues from the fitted weights; new items extend the catalogue.
+    user_col, item_col, time_col : str
+        Column names, default ``"user_id"``, ``"item_id"``, ``"timestamp"``.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        Item ids the model can recommend, sorted.
+    n_items_ : int
+    n_users_seen_ : int
+    n_dropped_users_ : int
+        Users with a single event in ``X`` (no training sequence).
+    history_ : DataFrame
+        One row per epoch: ``epoch``, ``train_loss``, ``valid_<monitor>``, ``seconds``.
+    batch_history_ : DataFrame
+        One row per optimiser step: ``epoch``, ``batch``, ``train_loss``.
+    n_epochs_, best_epoch_ : int
+    stop_reason_ : str
+    module_ : torch.nn.Module
+    item_counts_ : ndarray
+        Training events per item code (popularity fallback for empty histories).
+
+    Notes
+    -----
+    Subclass contract. A new model is a preset (``__init__ = preset(...)`` with its
+    defaults, optionally ``extra=`` parameters) and may override:
+
+    - ``build_module(n_items)``: the torch module (default: :func:`skseqrec.nn.build_encoder`
+      from the component parameters); it must offer ``forward(items, times)``,
+      ``encode_last``, ``score_items``, ``score_all`` and ``n_items``.
+    - ``_loss(module, batch, generator, objective)``: the training objective of a batch
+      ``{"sequence": (B, W) codes, left-padded; "labels", "times" when present}``
+      (default: every position predicts its next event with ``objective``).
+    - ``_score_windows(windows, times)``: scores for ranking (default: the module's
+      ``score_all`` of ``encode_last``).
+
+    Class flags: ``_losses`` (losses the objective supports), ``_causal`` and
+    ``_n_special`` (special input tokens after the catalogue, codes ``n_items + 1, ...``,
+    e.g. BERT4Rec's ``[MASK]``), ``_requires_y``, ``_predicts_ratings`` and ``_y_range``.
+    Item code 0 is padding everywhere; sequences are left-padded.
+    """
+
+    _param_specs: dict = TRANSFORMER_PARAMS
+    _losses = ("bce", "gbce", "sampled_softmax", "softmax", "infonce")
     _requires_y = False
+    _causal = True
+    _n_special = 0
 
-    # ------------------------------------------------------------ subclasses
-    def _build_module(self, n_items: int) -> torch.nn.Module:
-        raise NotImplementedError
+    def __init__(
+        self,
+        *,
+        hidden_units=50,
+        num_blocks=2,
+        num_heads=1,
+        dropout_rate=0.2,
+        max_len=50,
+        block="pre_norm",
+        positional="from_end",
+        norm="layer",
+        activation=None,
+        ff_multiplier=None,
+        similarity="dot",
+        tied_embeddings=True,
+        loss="bce",
+        negative_sampling="uniform",
+        num_negatives=1,
+        temperature=1.0,
+        gbce_t=0.75,
+        remove_accidental_hits=False,
+        exclude_history_negatives=False,
+        time_unit="s",
+        optimizer="adam",
+        learning_rate=0.001,
+        weight_decay=0.0,
+        epochs=200,
+        batch_size=128,
+        early_stopping_patience=None,
+        restore_best_weights=True,
+        validation="last_event",
+        validation_fraction=0.1,
+        monitor="ndcg@10",
+        callbacks=None,
+        random_state=42,
+        verbose=0,
+        device="auto",
+        warm_start=False,
+        user_col="user_id",
+        item_col="item_id",
+        time_col="timestamp",
+    ):
+        P.store_params(self, locals())
 
-    def _objective(self, module, hidden, targets, valid, labels, generator, window) -> torch.Tensor:
-        """Loss of next-item ``targets`` (B, L) given ``hidden`` states (B, L, d).
+    # ------------------------------------------------------------ components
+    @property
+    def _uses_times(self) -> bool:
+        return self.block == "hstu"
 
-        ``labels`` are the targets' y (or None); ``window`` (B, L + 1) the rows' items.
-        """
-        raise NotImplementedError
+    @property
+    def _y_range(self):
+        """Inclusive bounds of ``y``: soft labels for BCE, any value otherwise."""
+        return (0.0, 1.0) if self.loss == "bce" else None
 
-    def _loss(self, module, batch: dict, generator: torch.Generator) -> torch.Tensor:
+    def build_module(self, n_items: int) -> torch.nn.Module:
+        """The torch module for a catalogue of ``n_items`` (codes ``1..n_items``)."""
+        encoder = build_encoder(
+            n_items,
+            d_model=self.hidden_units,
+            n_blocks=self.num_blocks,
+            n_heads=self.num_heads,
+            dropout=self.dropout_rate,
+            max_len=self.max_len,
+            block=self.block,
+            positional=self.positional,
+            norm=self.norm,
+            activation=self.activation,
+            ff_multiplier=self.ff_multiplier,
+            similarity=self.similarity,
+            tied=self.tied_embeddings,
+            causal=self._causal,
+            use_time=self._uses_times,
+            n_special=self._n_special,
+        )
+        if self.loss == "infonce" and self.negative_sampling in ("in_batch", "mixed"):
+            # each item's share of training targets, for the logQ correction: computed
+            # once, moved with the module, not a weight (left out of the state dict)
+            counts = torch.zeros(n_items + 1)
+            item_counts = getattr(self, "item_counts_", None)
+            if item_counts is not None and len(item_counts) == n_items + 1:
+                counts = torch.as_tensor(item_counts, dtype=torch.float32)
+            encoder.register_buffer(
+                "target_popularity", counts / counts.sum().clamp_min(1.0), persistent=False
+            )
+        return encoder
+
+    def _make_objective(self) -> Objective:
+        return Objective(
+            loss=self.loss,
+            negative_sampling=self.negative_sampling,
+            num_negatives=self.num_negatives,
+            temperature=self.temperature,
+            gbce_t=self.gbce_t,
+            remove_accidental_hits=self.remove_accidental_hits,
+            exclude_history_negatives=self.exclude_history_negatives,
+        )
+
+    def _loss(self, module, batch: dict, generator: torch.Generator, objective: Objective):
         """Shifted-sequence objective: every position predicts the next event."""
         sequence = batch["sequence"]
         inputs, targets = sequence[:, :-1], sequence[:, 1:]
@@ -72,22 +386,14 @@ class TransformerRecommender(BaseRecommender):
         labels = batch["labels"][:, 1:] if "labels" in batch else None
         times = batch["times"][:, :-1] if "times" in batch else None
         hidden = module(inputs, times)
-        return self._objective(module, hidden, targets, valid, labels, generator, sequence)
-
-    def _draw_negatives(self, module, targets, generator) -> torch.Tensor:
-        """``num_negatives`` uniform negatives: shared by the batch, shape (k,), when
-        ``negative_sampling == "shared"`` (one matmul), else per position (B, L, k)."""
-        if self.negative_sampling == "shared":
-            return shared_negatives(self.num_negatives, module.n_items, generator=generator)
-        shape = (*targets.shape, self.num_negatives)
-        return uniform_negatives(shape, module.n_items, generator=generator)
-
-    #: Adam (weight decay added to the gradient) or AdamW (decoupled weight decay)
-    _optimizer_class = torch.optim.Adam
+        return objective(
+            module, hidden, targets, valid, generator=generator, labels=labels, window=sequence
+        )
 
     def _make_optimizer(self, module) -> torch.optim.Optimizer:
-        """``_optimizer_class`` with betas (0.9, 0.98), as SASRec and its successors train."""
-        return self._optimizer_class(
+        """Adam or AdamW with betas (0.9, 0.98), as SASRec and its successors train."""
+        cls = torch.optim.AdamW if self.optimizer == "adamw" else torch.optim.Adam
+        return cls(
             module.parameters(),
             lr=self.learning_rate,
             betas=(0.9, 0.98),
@@ -99,10 +405,29 @@ class TransformerRecommender(BaseRecommender):
 
     def _check_params(self) -> None:
         P.validate_params(self, self._param_specs)
+        owner = type(self).__name__
+
+        def bad(message):
+            raise InvalidParameterError(f"{owner}: {message}")
+
         if self.hidden_units % self.num_heads:
-            raise ValueError(
+            bad(
                 f"hidden_units={self.hidden_units} must be divisible by num_heads={self.num_heads}."
             )
+        if self.loss not in self._losses:
+            bad(f"loss={self.loss!r} is not available here; use one of {list(self._losses)}.")
+        if self.positional == "rope" and (self.hidden_units // self.num_heads) % 2:
+            bad(
+                f"positional='rope' needs an even head size; hidden_units={self.hidden_units} / "
+                f"num_heads={self.num_heads} is odd."
+            )
+        if self.exclude_history_negatives and self.negative_sampling != "uniform":
+            bad(
+                "exclude_history_negatives=True needs negative_sampling='uniform' (per-position "
+                f"negatives), got {self.negative_sampling!r}."
+            )
+        if self.exclude_history_negatives and not self._causal:
+            bad("exclude_history_negatives=True needs the next-item (causal) objective.")
 
     # ---------------------------------------------------------------- scoring
     def _score_windows(self, windows, times):
@@ -110,6 +435,9 @@ class TransformerRecommender(BaseRecommender):
 
     def _inference_device(self) -> torch.device:
         return torch.device(self.device_)
+
+    def _model_times(self, times):
+        return np.asarray(times, dtype=np.float64) * self.seconds_per_time_unit_
 
     # -------------------------------------------------------------------- fit
     def fit(self, X, y=None, *, X_valid=None):
@@ -120,11 +448,13 @@ class TransformerRecommender(BaseRecommender):
         X : DataFrame
             Interactions with the user, item and time columns.
         y : array-like of shape (n_rows,), default=None
-            Per-event target (see the class docstring).
+            Per-event target: soft labels in [0, 1] for ``loss="bce"`` (scikit-rec's
+            OUTCOME), ratings for the regressor; ignored by the other losses.
         X_valid : DataFrame, default=None
             Validation interactions for early stopping / monitoring. Each user's last row
             is the target, earlier rows of that user in ``X_valid`` the history; a user
-            with a single row is evaluated with his history from ``X``.
+            with a single row is evaluated with his history from ``X``. In a search, route
+            it with ``set_fit_request(X_valid=True)`` (see the user guide).
 
         Returns
         -------
@@ -143,19 +473,55 @@ class TransformerRecommender(BaseRecommender):
         A ``fit`` that raises leaves the estimator as it was before the call (unfitted, or
         the previous model), never half-fitted with diverged weights.
         """
+        return self._guarded_fit(X, y, X_valid, partial=False)
+
+    def partial_fit(self, X, y=None):
+        """Train one more epoch on ``X`` (the first call initialises the model).
+
+        Items new in ``X`` extend the catalogue (known items keep their weights), as
+        ``warm_start`` does; the optimiser state carries over between calls while the
+        catalogue does not grow. No early stopping or validation runs: call ``score`` on
+        held-out data between calls (what pruning searches such as Optuna's do).
+
+        Parameters
+        ----------
+        X : DataFrame
+        y : array-like of shape (n_rows,), default=None
+
+        Returns
+        -------
+        self
+        """
+        return self._guarded_fit(X, y, None, partial=True)
+
+    def _guarded_fit(self, X, y, X_valid, partial):
         previous = dict(self.__dict__)
         try:
-            return self._fit(X, y, X_valid)
+            return self._fit(X, y, X_valid, partial)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(previous)
             raise
 
-    def _fit(self, X, y, X_valid):
+    def _time_scale(self, X) -> float:
+        """Seconds per unit of the time column (datetime columns are int64 ns)."""
+        frame = to_pandas(X)
+        column = frame[self.time_col] if self.time_col in frame.columns else None
+        is_datetime = isinstance(column, pd.Series) and (
+            pd.api.types.is_datetime64_any_dtype(column.dtype)
+            or isinstance(column.dtype, pd.DatetimeTZDtype)
+        )
+        return 1e-9 if is_datetime else _SECONDS[self.time_unit]
+
+    def _fit(self, X, y, X_valid, partial):
         self._check_params()
+        fitted = self.__sklearn_is_fitted__()
+        warm = (self.warm_start or partial) and fitted
+        if self._uses_times and not warm:
+            self.seconds_per_time_unit_ = self._time_scale(X)
         data = self._check(X, y, y_range=self._y_range, require_y=self._requires_y)
-        warm = self.warm_start and self.__sklearn_is_fitted__()
-        if self.early_stopping_patience is not None and X_valid is None and self.validation is None:
+        early_stopping = self.early_stopping_patience is not None and not partial
+        if early_stopping and X_valid is None and self.validation is None:
             raise ValueError(
                 "early_stopping_patience is set but there is no validation data: pass X_valid= "
                 "to fit, or set validation='last_event' or 'time' to carve it out of X."
@@ -176,7 +542,7 @@ class TransformerRecommender(BaseRecommender):
                 f"X has no user with two events ({len(sequences)} users, {len(data)} rows); a "
                 "sequential model learns from each user's earlier events."
             )
-        _warn_dropped(
+        warn_dropped(
             "users",
             int(single.sum()),
             len(sequences),
@@ -185,16 +551,21 @@ class TransformerRecommender(BaseRecommender):
         sequences = sequences.select(~single)
 
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        if partial and fitted:  # each further epoch draws new batches and negatives
+            seed = (seed + 7919 * len(self._history)) % np.iinfo(np.int32).max
         rng = np.random.default_rng(seed)
         device = resolve_device(self.device)
 
         self.item_encoder_ = item_encoder
-        self._user_encoder = user_encoder
+        self._remember_training_users(data, user_encoder)
         self.n_users_seen_ = len(user_encoder)
         self.n_dropped_users_ = int(single.sum())
         self.device_ = str(device)
 
-        train, valid = self._validation_data(sequences, X_valid, rng)
+        if early_stopping:
+            train, valid = self._validation_data(sequences, X_valid, rng)
+        else:
+            train, valid = sequences, None
         self.item_counts_ = np.bincount(train.items, minlength=len(item_encoder) + 1)
         self._prepare_training(train)
 
@@ -204,24 +575,32 @@ class TransformerRecommender(BaseRecommender):
             if warm:
                 module = self._extend_module(self.module_, remap, len(item_encoder))
             else:
-                module = self._build_module(len(item_encoder))
+                module = self.build_module(len(item_encoder))
             self.module_ = module.to(device)
+            optimizer = self._make_optimizer(module)
+            grown = remap is not None and len(item_encoder) + 1 != len(remap)
+            if partial and fitted and not grown and getattr(self, "_optimizer_state", None):
+                optimizer.load_state_dict(self._optimizer_state)
             generator = torch.Generator(device=device).manual_seed(seed)
+            objective = self._make_objective()
             # a copy: a warm fit that fails must not leave records in the previous history
-            history = History(self._history.records) if warm else History()
+            history = self._history.copy() if warm else History()
             trainer = Trainer(
                 module=module,
-                optimizer=self._make_optimizer(module),
-                loss_fn=lambda batch: self._loss(module, batch, generator),
+                optimizer=optimizer,
+                loss_fn=lambda batch: self._loss(module, batch, generator, objective),
                 batches=self._batch_factory(train, rng, device),
-                epochs=self.epochs,
-                validate=None if valid is None else self._validator(valid, generator, device),
-                callbacks=self._callbacks(valid is not None),
+                epochs=1 if partial else self.epochs,
+                validate=None
+                if valid is None
+                else self._validator(valid, generator, device, objective),
+                callbacks=self._training_callbacks(valid is not None),
                 history=history,
                 device=device,
                 description=type(self).__name__,
             )
             trainer.run()
+        self._optimizer_state = optimizer.state_dict() if partial else None
         self._history = history
         self.n_epochs_ = len(history)
         self.best_epoch_ = (
@@ -230,17 +609,28 @@ class TransformerRecommender(BaseRecommender):
         self.stop_reason_ = trainer.stop_reason
         return self
 
+    def _not_fitted(self):
+        from sklearn.exceptions import NotFittedError
+
+        return NotFittedError(f"This {type(self).__name__} instance is not fitted yet.")
+
     @property
     def history_(self):
         """Per-epoch records: ``epoch``, ``train_loss``, ``valid_<metric>``, ``seconds``."""
         if not hasattr(self, "_history"):
-            from sklearn.exceptions import NotFittedError
-
-            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet.")
+            raise self._not_fitted()
         return self._history.to_frame()
 
-    def _callbacks(self, has_validation: bool):
-        callbacks = []
+    @property
+    def batch_history_(self):
+        """Per-step records: ``epoch``, ``batch`` (from 0 in each epoch), ``train_loss``."""
+        if not hasattr(self, "_history"):
+            raise self._not_fitted()
+        return self._history.batches_frame()
+
+    def _training_callbacks(self, has_validation: bool):
+        """The user's callbacks, then early stopping and the progress bar from parameters."""
+        callbacks = list(self.callbacks or [])
         if self.early_stopping_patience is not None and has_validation:
             mode = "min" if self.monitor == "loss" else "max"
             callbacks.append(
@@ -302,66 +692,82 @@ class TransformerRecommender(BaseRecommender):
 
     # ------------------------------------------------------------ validation
     def _validation_data(self, sequences: Sequences, X_valid, rng):
-        """Split off validation targets; returns (train sequences, (context, targets) or None)."""
+        """Split off validation targets with the protocol: ``(train, Holdout)``."""
         if X_valid is not None:
             return sequences, self._external_validation(sequences, X_valid)
-        if self.validation is None:
-            return sequences, None
-        if self.early_stopping_patience is None:
-            return sequences, None
         if self.validation == "last_event":
-            return _carve_last_events(sequences, self.validation_fraction, rng)
-        return _carve_after_time(sequences, self.validation_fraction)
+            eligible = np.flatnonzero(sequences.lengths >= 3)
+            if len(eligible) == 0:
+                raise ValueError(
+                    "validation='last_event' needs users with at least 3 events; none of the "
+                    f"{len(sequences)} users has. Pass X_valid= or use validation='time'."
+                )
+            n_valid = max(1, int(round(self.validation_fraction * len(eligible))))
+            chosen = np.sort(rng.choice(eligible, size=n_valid, replace=False))
+            return last_event_holdout(sequences, chosen)
+        cutoff = time_cutoff(sequences.times, self.validation_fraction)
+        train, holdout = first_after_holdout(sequences, cutoff)
+        if len(holdout) == 0:
+            raise ValueError(
+                f"validation='time' with validation_fraction={self.validation_fraction} leaves "
+                "no user with events on both sides of the cut; use validation='last_event' or "
+                "pass X_valid=."
+            )
+        return train.select(train.lengths >= 2), holdout
 
-    def _external_validation(self, train: Sequences, X_valid):
-        _, users, valid = self._encode_history(X_valid, name="X_valid", keep_unknown=True)
+    def _external_validation(self, train: Sequences, X_valid) -> Holdout:
+        _, users, valid = self.encode_history(X_valid, name="X_valid", keep_unknown=True)
         multi = valid.lengths >= 2
-        parts_context, parts_targets = [], []
+        histories, targets, times = [], [], []
         if multi.any():
-            chosen = valid.select(multi)
-            targets = chosen.items[chosen.last(1)]
-            context = chosen.drop_last(1)
-            context = _drop_events(context, context.items > 0)
-            parts_context.append(context)
-            parts_targets.append(targets)
+            _, holdout = last_event_holdout(valid, multi)
+            holdout = holdout.known_history()
+            histories.append(holdout.history)
+            targets.append(holdout.targets)
+            times.append(holdout.target_times)
         single = valid.select(~multi)
         if len(single):
-            fit_codes = self._user_encoder.encode(users.classes[single.users - 1])
+            fit_codes = self._user_encoder.encode(users.decode(single.users))
             position = np.searchsorted(train.users, fit_codes)
             position = np.minimum(position, max(len(train.users) - 1, 0))
             known = (fit_codes > 0) & (train.users[position] == fit_codes)
-            _warn_dropped(
+            warn_dropped(
                 "users of X_valid",
                 int((~known).sum()),
                 len(valid),
                 "have a single row and no history in X; they are not evaluated",
             )
             if known.any():
-                context = train.select(position[known])
-                parts_context.append(context)
-                parts_targets.append(single.items[single.offsets[:-1][known]])
-        if not parts_context:
+                histories.append(train.select(position[known]))
+                first = single.offsets[:-1][known]
+                targets.append(single.items[first])
+                times.append(single.times[first])
+        if not histories:
             raise ValueError("X_valid has no user that can be evaluated (each needs a history).")
-        return _concat(parts_context), np.concatenate(parts_targets), None
+        holdout = Holdout(
+            Sequences.concat(histories), np.concatenate(targets), None, np.concatenate(times)
+        )
+        warn_dropped(
+            "validation targets of X_valid",
+            int((holdout.targets == 0).sum()),
+            len(holdout),
+            "are items unknown to the model (counted as misses)",
+        )
+        return holdout
 
-    def _validator(self, valid, generator, device):
-        context, targets, weights = valid
+    def _validator(self, holdout: Holdout, generator, device, objective):
         if self.monitor == "loss":
-            return lambda: {
-                "loss": self._validation_loss(context, targets, weights, generator, device)
-            }
+            return lambda: {"loss": self._validation_loss(holdout, generator, device, objective)}
         name, k = self.monitor.split("@")
-        metric = get_metric(name)
-        k = int(k)
-        ranked_targets = np.where(targets == 0, -1, targets)  # unknown: never an empty slot
 
         def validate():
-            ranked, _ = self._rank(context, k, exclude_seen=True)
-            return {self.monitor: metric(_pad_columns(ranked, k), ranked_targets, k=k)}
+            scores = score_holdout(self, holdout, (name,), (int(k),), warn=False)
+            return {self.monitor: scores.values[self.monitor]}
 
         return validate
 
-    def _validation_loss(self, context, targets, weights, generator, device):
+    def _validation_loss(self, holdout: Holdout, generator, device, objective):
+        context, targets, weights = holdout.history, holdout.targets, holdout.weights
         ends = context.offsets[1:]
         items = np.concatenate([context.items, np.zeros(1, dtype=np.int64)])
         windows = pad_windows(items, context.offsets[:-1], ends, self.max_len)
@@ -390,7 +796,7 @@ class TransformerRecommender(BaseRecommender):
             if weights is not None:
                 batch["labels"] = torch.as_tensor(labels[begin : begin + 1024], device=device)
             n = len(batch["sequence"])
-            total += float(self._loss(self.module_, batch, generator)) * n
+            total += float(self._loss(self.module_, batch, generator, objective)) * n
             count += n
         generator.set_state(state)
         return total / max(count, 1)
@@ -398,7 +804,7 @@ class TransformerRecommender(BaseRecommender):
     # ------------------------------------------------------------- warm start
     def _extend_module(self, module, remap: np.ndarray, n_items: int):
         """Grow item tables to ``n_items``; known items move to their new codes."""
-        fresh = self._build_module(n_items)
+        fresh = self.build_module(n_items)
         state = module.state_dict()
         new_state = fresh.state_dict()
         index = torch.as_tensor(remap)
@@ -426,6 +832,7 @@ class TransformerRecommender(BaseRecommender):
     # ------------------------------------------------------------------ state
     def __getstate__(self):
         state = super().__getstate__()
+        state.pop("_optimizer_state", None)  # tensors shared with the module: not portable
         module = state.pop("module_", None)
         if module is not None:
             state["_module_state"] = {
@@ -439,7 +846,7 @@ class TransformerRecommender(BaseRecommender):
         if module_state is None:
             return
         with torch.random.fork_rng(devices=[]):
-            module = self._build_module(len(self.item_encoder_))
+            module = self.build_module(len(self.item_encoder_))
         module.load_state_dict(module_state)
         device = torch.device(self.device_)
         if device.type == "cuda" and not torch.cuda.is_available():
@@ -452,62 +859,3 @@ class TransformerRecommender(BaseRecommender):
             device = torch.device("cpu")
             self.device_ = "cpu"
         self.module_ = module.to(device).eval()
-
-
-def _concat(parts: list[Sequences]) -> Sequences:
-    if len(parts) == 1:
-        return parts[0]
-    lengths = np.concatenate([p.lengths for p in parts])
-    return Sequences(
-        users=np.concatenate([p.users for p in parts]),
-        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-        items=np.concatenate([p.items for p in parts]),
-        times=np.concatenate([p.times for p in parts]),
-        rows=np.concatenate([p.rows for p in parts]),
-        weights=None,
-    )
-
-
-def _carve_last_events(sequences: Sequences, fraction: float, rng: np.random.Generator):
-    """Hold out the last event of a random ``fraction`` of users with >= 3 events."""
-    eligible = np.flatnonzero(sequences.lengths >= 3)
-    if len(eligible) == 0:
-        raise ValueError(
-            "validation='last_event' needs users with at least 3 events; none of the "
-            f"{len(sequences)} users has. Pass X_valid= or use validation='time'."
-        )
-    n_valid = max(1, int(round(fraction * len(eligible))))
-    chosen = np.sort(rng.choice(eligible, size=n_valid, replace=False))
-    context = sequences.select(chosen).drop_last(1)
-    held_out = sequences.last(1)[chosen]
-    keep = np.ones(sequences.n_events, dtype=bool)
-    keep[held_out] = False
-    return _drop_events(sequences, keep), (
-        context,
-        sequences.items[held_out],
-        None if sequences.weights is None else sequences.weights[held_out],
-    )
-
-
-def _carve_after_time(sequences: Sequences, fraction: float):
-    """Train on events before the time T leaving ``fraction`` of events after it."""
-    times = np.sort(sequences.times, kind="stable")
-    cut = times[min(len(times) - 1, int(np.floor((1.0 - fraction) * len(times))))]
-    before = sequences.times < cut
-    user_index = np.repeat(np.arange(len(sequences)), sequences.lengths)
-    n_before = np.bincount(user_index[before], minlength=len(sequences))
-    n_after = sequences.lengths - n_before
-    chosen = np.flatnonzero((n_before >= 1) & (n_after >= 1))
-    if len(chosen) == 0:
-        raise ValueError(
-            f"validation='time' with validation_fraction={fraction} leaves no user with events "
-            "on both sides of the cut; use validation='last_event' or pass X_valid=."
-        )
-    train = _drop_events(sequences, before)
-    context = train.select(chosen)
-    # events are chronological within a user, so the first one at/after the cut is at
-    # offset + n_before
-    held_out = sequences.offsets[chosen] + n_before[chosen]
-    train = train.select(train.lengths >= 2)
-    weights = None if sequences.weights is None else sequences.weights[held_out]
-    return train, (context, sequences.items[held_out], weights)

@@ -2,23 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-import torch
-
-from ..data.validation import to_pandas
-from ..nn import (
-    HSTUBlock,
-    LearnablePositionalEmbedding,
-    SequenceEncoder,
-    infonce_loss,
-)
-from . import _params as P
-from ._transformer import COMMON_PARAMS, TransformerRecommender
+from ._transformer import TransformerRecommender, preset
 
 __all__ = ["HSTUEstimator"]
-
-_SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 
 
 class HSTUEstimator(TransformerRecommender):
@@ -40,31 +26,13 @@ class HSTUEstimator(TransformerRecommender):
 
     Parameters
     ----------
-    hidden_units : int, default=50
-    num_blocks : int, default=2
-    num_heads : int, default=1
-    dropout_rate : float, default=0.2
-    num_negatives : int, default=128
-    negative_sampling : {"shared", "per_position"}, default="shared"
-        Negatives shared by the batch (one matmul) or drawn per position (the paper).
-    temperature : float, default=0.05
-    time_unit : {"s", "ms", "us", "ns"}, default="s"
-        Unit of a numeric time column.
-    max_len : int, default=200
-    learning_rate : float, default=0.001
-    epochs : int, default=100
-    batch_size : int, default=128
-    weight_decay : float, default=0.0
-    early_stopping_patience : int or None, default=None
-    restore_best_weights : bool, default=True
-    validation : {"last_event", "time"} or None, default="last_event"
-    validation_fraction : float, default=0.1
-    monitor : str, default="ndcg@10"
-    random_state : int, RandomState or None, default=42
-    verbose : int, default=0
-    device : str, default="auto"
-    warm_start : bool, default=False
-    user_col, item_col, time_col : str
+    **params
+        Any parameter of :class:`~skseqrec.estimators.TransformerRecommender`; defaults:
+        ``hidden_units=50, num_blocks=2, num_heads=1, dropout_rate=0.2, max_len=200,
+        block="hstu", positional="from_start", similarity="cosine", loss="infonce",
+        temperature=0.05, negative_sampling="shared", num_negatives=128,
+        remove_accidental_hits=True, optimizer="adamw", epochs=100``.
+        ``negative_sampling="uniform"`` draws negatives per position (the paper's).
 
     Examples
     --------
@@ -76,90 +44,16 @@ class HSTUEstimator(TransformerRecommender):
     (100, 4)
     """
 
-    _param_specs = {
-        **COMMON_PARAMS,
-        "num_negatives": P.Interval(int, 1),
-        "negative_sampling": P.Options("shared", "per_position"),
-        "temperature": P.Interval(float, 0.0, None, closed="neither"),
-        "time_unit": P.Options(*_SECONDS),
-    }
-    _y_range = None
-    _optimizer_class = torch.optim.AdamW
-    _uses_times = True
-
-    def __init__(
-        self,
-        *,
-        hidden_units=50,
-        num_blocks=2,
-        num_heads=1,
-        dropout_rate=0.2,
-        num_negatives=128,
-        negative_sampling="shared",
-        temperature=0.05,
-        time_unit="s",
+    __init__ = preset(
         max_len=200,
-        learning_rate=0.001,
+        block="hstu",
+        positional="from_start",
+        similarity="cosine",
+        loss="infonce",
+        temperature=0.05,
+        negative_sampling="shared",
+        num_negatives=128,
+        remove_accidental_hits=True,
+        optimizer="adamw",
         epochs=100,
-        batch_size=128,
-        weight_decay=0.0,
-        early_stopping_patience=None,
-        restore_best_weights=True,
-        validation="last_event",
-        validation_fraction=0.1,
-        monitor="ndcg@10",
-        random_state=42,
-        verbose=0,
-        device="auto",
-        warm_start=False,
-        user_col="user_id",
-        item_col="item_id",
-        time_col="timestamp",
-    ):
-        P.store_params(self, locals())
-
-    def _fit(self, X, y, X_valid):
-        # the time column must be meaningful; ``fit`` (inherited) restores the previous
-        # state, seconds_per_time_unit_ included, when this raises
-        frame = to_pandas(X)
-        self._check_params()
-        column = frame[self.time_col] if self.time_col in frame.columns else None
-        # validation turns datetimes into int64 nanoseconds (a missing or duplicated column
-        # is reported by the validation in fit)
-        is_datetime = isinstance(column, pd.Series) and (
-            pd.api.types.is_datetime64_any_dtype(column.dtype)
-            or isinstance(column.dtype, pd.DatetimeTZDtype)
-        )
-        self.seconds_per_time_unit_ = 1e-9 if is_datetime else _SECONDS[self.time_unit]
-        return super()._fit(frame, y, X_valid)
-
-    def _model_times(self, times):
-        return np.asarray(times, dtype=np.float64) * self.seconds_per_time_unit_
-
-    def _build_module(self, n_items):
-        d = self.hidden_units
-        return SequenceEncoder(
-            n_items,
-            d,
-            [
-                HSTUBlock(d, self.num_heads, self.dropout_rate, self.max_len)
-                for _ in range(self.num_blocks)
-            ],
-            LearnablePositionalEmbedding(self.max_len, d, from_end=False),
-            dropout=self.dropout_rate,
-            final_norm=False,
-            scale_embeddings=True,
-            similarity="cosine",
-        )
-
-    def _objective(self, module, hidden, targets, valid, labels, generator, window):
-        positive = module.score_items(hidden, targets.unsqueeze(-1)).squeeze(-1)
-        negatives = self._draw_negatives(module, targets, generator)
-        return infonce_loss(
-            positive,
-            module.score_items(hidden, negatives),
-            valid,
-            temperature=self.temperature,
-            positive_items=targets,
-            negative_items=negatives,
-        )
+    )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .. import params as P
 from ..data import IdEncoder
-from . import _params as P
 from ._base import BaseRecommender
 
 __all__ = ["PopularityRecommender"]
@@ -69,7 +69,9 @@ class PopularityRecommender(BaseRecommender):
         self.item_counts_ = np.bincount(
             self.item_encoder_.encode(data.items), minlength=len(self.item_encoder_) + 1
         )
-        self.n_users_seen_ = len(np.unique(np.asarray(data.users)))
+        users = IdEncoder.from_values(data.users, data.user_dtype)
+        self._remember_training_users(data, users)
+        self.n_users_seen_ = len(users)
         self.n_dropped_users_ = 0
         return self
 

@@ -1,7 +1,8 @@
 """Model selection: splitters usable as ``cv=`` in scikit-learn searches, ranking scorers.
 
 Splitters yield ``(train_idx, test_idx)`` positional indices whose test folds carry each
-test user's history rows and target row (see :mod:`skseqrec.model_selection._split`).
+test user's history rows and target row (see :class:`LeaveLastOut`,
+:class:`GlobalTemporalSplit` and :class:`UserKFold`).
 """
 
 from ._scorer import make_ranking_scorer

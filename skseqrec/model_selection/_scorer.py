@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from ..metrics import coverage_at_k, get_metric
+from ..metrics import get_metric
+from ..protocol import (
+    COLD_TARGETS_SPEC,
+    DEFAULT_COLD_TARGETS,
+    frame_holdout,
+    resolve_recommender,
+    score_holdout,
+)
 
 __all__ = ["make_ranking_scorer"]
 
@@ -12,28 +19,48 @@ class _RankingScorer:
 
     Each user of ``X`` with at least two events is evaluated on his last event given the
     earlier ones (the test fold of the skseqrec splitters carries both), over the full
-    catalogue. Picklable, so it works with ``n_jobs > 1``.
+    catalogue, by :mod:`skseqrec.protocol` (the same number as ``score`` for NDCG@10).
+    Works on a recommender, a Pipeline ending in one or a fitted search. Picklable, so
+    it works with ``n_jobs > 1``.
     """
 
-    def __init__(self, metric, k: int, exclude_seen: bool):
+    def __init__(self, metric, k: int, exclude_seen: bool, cold_targets: str):
         self.metric = metric
         self.k = k
         self.exclude_seen = exclude_seen
+        self.cold_targets = cold_targets
 
     def __call__(self, estimator, X, y=None) -> float:
-        function = coverage_at_k if self.metric == "coverage" else get_metric(self.metric)
-        return estimator._evaluate_last_events(X, function, self.k, exclude_seen=self.exclude_seen)
+        model, X = resolve_recommender(estimator, X)
+        holdout = frame_holdout(model, X)
+        scores = score_holdout(
+            model,
+            holdout,
+            (self.metric,),
+            (self.k,),
+            exclude_seen=self.exclude_seen,
+            cold_targets=self.cold_targets,
+        )
+        return next(iter(scores.values.values()))
 
     def __repr__(self) -> str:
         name = getattr(self.metric, "__name__", self.metric)
-        return f"make_ranking_scorer({name!r}, k={self.k}, exclude_seen={self.exclude_seen})"
+        return (
+            f"make_ranking_scorer({name!r}, k={self.k}, exclude_seen={self.exclude_seen}, "
+            f"cold_targets={self.cold_targets!r})"
+        )
 
 
-def make_ranking_scorer(metric="ndcg", k: int = 10, *, exclude_seen: bool = True):
+def make_ranking_scorer(
+    metric="ndcg", k: int = 10, *, exclude_seen: bool = True, cold_targets=DEFAULT_COLD_TARGETS
+):
     """Make a scorer for model selection from a ranking metric.
 
     scikit-learn's ``make_scorer`` needs ``y_true``; recommenders are scored with
-    ``y=None``, so this returns a plain callable ``scorer(estimator, X, y=None)``.
+    ``y=None``, so this returns a plain callable ``scorer(estimator, X, y=None)``. It
+    works in ``GridSearchCV``, ``cross_validate``, ``validation_curve``/
+    ``ValidationCurveDisplay`` and ``learning_curve``/``LearningCurveDisplay`` with the
+    splitters of :mod:`skseqrec.model_selection` as ``cv``.
 
     Parameters
     ----------
@@ -43,6 +70,8 @@ def make_ranking_scorer(metric="ndcg", k: int = 10, *, exclude_seen: bool = True
     k : int, default=10
     exclude_seen : bool, default=True
         Remove the user's history from the candidates.
+    cold_targets : {"miss", "exclude"}, default="miss"
+        Targets unknown to the model count as misses, or their users are left out.
 
     Returns
     -------
@@ -64,4 +93,5 @@ def make_ranking_scorer(metric="ndcg", k: int = 10, *, exclude_seen: bool = True
         get_metric(metric)  # fail early on unknown names
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ValueError(f"k must be a positive int, got {k!r}.")
-    return _RankingScorer(metric, k, exclude_seen)
+    COLD_TARGETS_SPEC.check("cold_targets", cold_targets)
+    return _RankingScorer(metric, k, exclude_seen, cold_targets)

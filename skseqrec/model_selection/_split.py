@@ -11,6 +11,12 @@ sets may overlap (the history rows), which scikit-learn allows.
 Order within a user is ascending time, ties broken by row order (stable sort), as
 everywhere in skseqrec; no splitter assumes ``X`` is sorted, and the folds (as sets of rows)
 do not depend on the row order of ``X`` except through ties in time.
+
+The rules are those of :mod:`skseqrec.protocol`, shared with the estimators and
+:func:`skseqrec.evaluate`: a cut-off from a share of events is
+:func:`~skseqrec.protocol.time_cutoff` (the ``ceil(share * n)``-th latest event), and
+``cold_targets`` (default ``"miss"``) says what becomes of a test user whose target item
+never occurs in the fold's training rows: kept and counted as a miss, or dropped.
 """
 
 from __future__ import annotations
@@ -25,8 +31,16 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
-from ..data import check_interactions, chronological_order, to_pandas
-from ..exceptions import DataDropWarning
+from ..data import TimeAxis, check_interactions, chronological_order, to_pandas
+from ..exceptions import DataDropWarning, InvalidParameterError
+from ..params import AnyOf, Boolean, Interval, Options, RandomState, String, validate_values
+from ..protocol import (
+    COLD_TARGETS,
+    DEFAULT_COLD_TARGETS,
+    rolling_cutoffs,
+    time_cutoff,
+    user_stacklevel,
+)
 
 __all__ = [
     "GlobalTemporalSplit",
@@ -38,143 +52,14 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- parameters
-def _check_int(value, name: str, owner: str, *, minimum: int) -> int:
-    if (
-        isinstance(value, (bool, np.bool_))
-        or not isinstance(value, numbers.Integral)
-        or value < minimum
-    ):
-        raise ValueError(f"{owner}: {name} must be an int >= {minimum}, got {value!r}.")
-    return int(value)
-
-
-def _check_bool(value, name: str, owner: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{owner}: {name} must be True or False, got {value!r}.")
-    return bool(value)
-
-
-def _check_fraction(value, name: str, owner: str) -> float:
-    """A float in the open interval (0, 1)."""
-    if (
-        isinstance(value, (bool, np.bool_))
-        or not isinstance(value, numbers.Real)
-        or not 0.0 < float(value) < 1.0
-    ):
-        raise ValueError(f"{owner}: {name} must be a float in (0, 1), got {value!r}.")
-    return float(value)
-
-
-def _check_rng(random_state, owner: str) -> np.random.RandomState:
-    try:
-        return check_random_state(random_state)
-    except ValueError as exc:
-        raise ValueError(
-            f"{owner}: random_state must be None, an int or a numpy RandomState, "
-            f"got {random_state!r}."
-        ) from exc
+_COLUMNS = {"user_col": String(), "item_col": String(), "time_col": String()}
+_COLD_TARGETS = Options(*COLD_TARGETS)
+_FRACTION = Interval(float, 0, 1, closed="neither")
 
 
 def _ceil_share(share: float, n: int) -> int:
     """``ceil(share * n)``, robust to float noise such as ``0.1 * 30 = 3.0000000000000004``."""
     return int(math.ceil(share * n - 1e-9))
-
-
-# --------------------------------------------------------------------------- time axis
-@dataclass(frozen=True)
-class _TimeAxis:
-    """Conversions between a time column's values and the sortable axis of
-    :func:`~skseqrec.data.check_interactions` (datetimes: int64 ns since the epoch, UTC)."""
-
-    column: str
-    is_datetime: bool
-    tz: object = None
-    is_integer: bool = False
-
-    @classmethod
-    def of(cls, series: pd.Series, column: str) -> _TimeAxis:
-        dtype = series.dtype
-        if isinstance(dtype, pd.DatetimeTZDtype):
-            return cls(column, True, dtype.tz)
-        if pd.api.types.is_datetime64_any_dtype(dtype):
-            return cls(column, True, None)
-        return cls(column, False, None, pd.api.types.is_integer_dtype(dtype))
-
-    def to_axis(self, value, name: str, owner: str):
-        """A time value given by the user (``name``) as a number on the axis."""
-        if self.is_datetime:
-            if isinstance(value, (bool, np.bool_, numbers.Number)):
-                raise ValueError(
-                    f"{owner}: {name} must be a datetime (pd.Timestamp, datetime or a string "
-                    f"such as '2020-01-31') because column {self.column!r} holds datetimes; "
-                    f"got {value!r}."
-                )
-            try:
-                stamp = pd.Timestamp(value)
-            except (TypeError, ValueError) as exc:
-                raise ValueError(
-                    f"{owner}: {name}={value!r} cannot be read as a datetime for column "
-                    f"{self.column!r}."
-                ) from exc
-            if stamp is pd.NaT:
-                raise ValueError(f"{owner}: {name} must not be NaT.")
-            if self.tz is not None:
-                # A naive value is read in the column's own time zone.
-                stamp = stamp.tz_localize(self.tz) if stamp.tz is None else stamp
-            elif stamp.tz is not None:
-                raise ValueError(
-                    f"{owner}: {name}={value!r} is tz-aware but column {self.column!r} holds "
-                    "tz-naive datetimes; pass a naive value."
-                )
-            return int(stamp.as_unit("ns").value)
-        if (
-            isinstance(value, (bool, np.bool_))
-            or not isinstance(value, numbers.Real)
-            or not np.isfinite(value)
-        ):
-            raise ValueError(
-                f"{owner}: {name} must be a finite number because column {self.column!r} holds "
-                f"numeric times; got {value!r}."
-            )
-        return value
-
-    def to_duration(self, value, name: str, owner: str):
-        """A positive duration (``pd.Timedelta``/str for datetimes, a number otherwise)."""
-        if self.is_datetime:
-            if isinstance(value, (bool, np.bool_, numbers.Number)):
-                raise ValueError(
-                    f"{owner}: {name} must be a duration (pd.Timedelta or a string such as "
-                    f"'30D') because column {self.column!r} holds datetimes; got {value!r}."
-                )
-            try:
-                delta = pd.Timedelta(value)
-            except (TypeError, ValueError) as exc:
-                raise ValueError(
-                    f"{owner}: {name}={value!r} cannot be read as a duration (pd.Timedelta)."
-                ) from exc
-            if delta is pd.NaT or delta <= pd.Timedelta(0):
-                raise ValueError(f"{owner}: {name} must be a positive duration, got {value!r}.")
-            return int(delta.as_unit("ns").value)
-        if (
-            isinstance(value, (bool, np.bool_))
-            or not isinstance(value, numbers.Real)
-            or not np.isfinite(value)
-            or value <= 0
-        ):
-            raise ValueError(
-                f"{owner}: {name} must be a positive number because column {self.column!r} "
-                f"holds numeric times; got {value!r}."
-            )
-        return value
-
-    def from_axis(self, value):
-        """An axis value back in the column's terms (``pd.Timestamp`` or a Python number)."""
-        if self.is_datetime:
-            stamp = pd.Timestamp(int(value), unit="ns")
-            return stamp.tz_localize("UTC").tz_convert(self.tz) if self.tz is not None else stamp
-        if self.is_integer and float(value).is_integer():
-            return int(value)
-        return float(value)
 
 
 # --------------------------------------------------------------------------- events
@@ -192,7 +77,7 @@ class _Events:
     counts: np.ndarray  # events per user code
     is_last: np.ndarray  # row is its user's chronologically last row
     is_repeat: np.ndarray  # the (user, item) pair occurs earlier in the user's chronology
-    axis: _TimeAxis
+    axis: TimeAxis
 
 
 def _events(X, user_col: str, item_col: str, time_col: str) -> _Events:
@@ -222,12 +107,24 @@ def _events(X, user_col: str, item_col: str, time_col: str) -> _Events:
         counts=np.bincount(users, minlength=n_users),
         is_last=is_last,
         is_repeat=is_repeat,
-        axis=_TimeAxis.of(frame[time_col], time_col),
+        axis=TimeAxis.of(frame[time_col], time_col),
     )
 
 
 def _n_distinct(codes: np.ndarray, n: int) -> int:
     return int(np.count_nonzero(np.bincount(codes, minlength=n)))
+
+
+@dataclass(frozen=True)
+class _Fold:
+    """One fold: its indices, its row of ``split_info`` and what its drop warning says."""
+
+    train: np.ndarray
+    test: np.ndarray
+    info: dict
+    n_candidates: int  # test users before the cold/seen drops
+    n_dropped_rows: int  # rows of the dropped users (none of them is in the test fold)
+    n_dropped_rows_in_train: int  # of those, rows in the training fold
 
 
 def _assemble(
@@ -238,28 +135,32 @@ def _assemble(
     train_mask: np.ndarray,
     targets: np.ndarray,
     context_mask: np.ndarray | None,
-    exclude_cold_items: bool,
+    cold_targets: str,
     exclude_seen_targets: bool,
     test_word: str = "test",
-):
-    """Indices of one fold from its training rows and one target row per candidate user.
+) -> _Fold:
+    """One fold from its training rows and one target row per candidate user.
 
     The test side holds each kept user's context rows (all rows, or ``context_mask`` ones,
     which must all be chronologically before the target) plus the target row.
     """
     if not train_mask.any():
         raise ValueError(f"{owner}: fold {info['fold']} has no training row.")
-    item_in_train = np.bincount(ev.items[train_mask], minlength=ev.n_items) > 0
-    target_items = ev.items[targets]
-    cold = ~item_in_train[target_items] if exclude_cold_items else np.zeros(len(targets), bool)
-    seen = ev.is_repeat[targets] & ~cold if exclude_seen_targets else np.zeros(len(targets), bool)
-    kept = targets[~(cold | seen)]
+    none = np.zeros(len(targets), dtype=bool)
+    if cold_targets == "exclude":
+        item_in_train = np.bincount(ev.items[train_mask], minlength=ev.n_items) > 0
+        cold = ~item_in_train[ev.items[targets]]
+    else:  # "miss": the user stays; scorers count its target as a miss
+        cold = none
+    seen = ev.is_repeat[targets] & ~cold if exclude_seen_targets else none
+    dropped = cold | seen
+    kept = targets[~dropped]
     n_cold, n_seen = int(cold.sum()), int(seen.sum())
     if len(kept) == 0:
         raise ValueError(
             f"{owner}: fold {info['fold']} has no {test_word} user left: all {len(targets)} "
             f"candidate users were dropped ({n_cold} because their target item never occurs "
-            f"in the training rows (exclude_cold_items=True), {n_seen} because their target "
+            f"in the training rows (cold_targets='exclude'), {n_seen} because their target "
             "item is already in their history (exclude_seen_targets=True))."
         )
     keep_user = np.zeros(ev.n_users, dtype=bool)
@@ -268,6 +169,9 @@ def _assemble(
     if context_mask is not None:
         test_mask &= context_mask
     test_mask[kept] = True
+    drop_user = np.zeros(ev.n_users, dtype=bool)
+    drop_user[ev.users[targets[dropped]]] = True
+    dropped_rows = drop_user[ev.users]
     train_idx, test_idx = np.flatnonzero(train_mask), np.flatnonzero(test_mask)
     counts = {
         "fold": info.pop("fold"),
@@ -278,38 +182,67 @@ def _assemble(
         "n_dropped_cold_item_users": n_cold,
         "n_dropped_seen_target_users": n_seen,
     }
-    return train_idx, test_idx, {**counts, **info}  # splitter-specific columns last
+    return _Fold(
+        train=train_idx,
+        test=test_idx,
+        info={**counts, **info},  # splitter-specific columns last
+        n_candidates=len(targets),
+        n_dropped_rows=int(dropped_rows.sum()),
+        n_dropped_rows_in_train=int((dropped_rows & train_mask).sum()),
+    )
 
 
-def _warn_drops(owner: str, info: dict, n_candidates: int, test_word: str = "test") -> None:
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
+
+
+def _warn_drops(owner: str, fold: _Fold, test_word: str = "test") -> None:
+    """Warn with the drop counts of ``fold`` and where the dropped users' rows went."""
+    info = fold.info
+    n_cold, n_seen = info["n_dropped_cold_item_users"], info["n_dropped_seen_target_users"]
+    if not (n_cold or n_seen):
+        return
     reasons = []
-    if info["n_dropped_cold_item_users"]:
+    if n_cold:
         reasons.append(
-            f"{info['n_dropped_cold_item_users']} whose target item never occurs in the "
-            "training rows (exclude_cold_items=True)"
+            f"{n_cold} whose target item never occurs in the training rows (cold_targets='exclude')"
         )
-    if info["n_dropped_seen_target_users"]:
+    if n_seen:
         reasons.append(
-            f"{info['n_dropped_seen_target_users']} whose target item is already in their "
-            "history (exclude_seen_targets=True)"
+            f"{n_seen} whose target item is already in their history (exclude_seen_targets=True)"
         )
-    if reasons:
-        n_dropped = info["n_dropped_cold_item_users"] + info["n_dropped_seen_target_users"]
-        warnings.warn(
-            f"{owner}: fold {info['fold']} dropped {n_dropped} of {n_candidates} {test_word} "
-            f"users: {'; '.join(reasons)}. Their rows are in neither side of the fold.",
-            DataDropWarning,
-            stacklevel=3,
+    n_rows, n_in_train = fold.n_dropped_rows, fold.n_dropped_rows_in_train
+    if n_in_train == 0:
+        where = f"Their {_rows(n_rows)} are in neither side of the fold"
+    else:
+        verb = "is" if n_in_train == 1 else "are"
+        where = (
+            f"Of their {_rows(n_rows)}, {n_in_train} {verb} in the training fold and "
+            f"{n_rows - n_in_train} in neither side of the fold"
         )
+    warnings.warn(
+        f"{owner}: fold {info['fold']} dropped {n_cold + n_seen} of {fold.n_candidates} "
+        f"{test_word} users: {'; '.join(reasons)}. {where}.",
+        DataDropWarning,
+        stacklevel=user_stacklevel(),
+    )
 
 
 # --------------------------------------------------------------------------- base class
 class _InteractionSplitter:
     """Shared ``split``/``get_n_splits``/``split_info``/``__repr__`` of the splitters.
 
-    Subclasses implement ``_folds(X)``: validate parameters and data, then return an
-    iterator of ``(train_idx, test_idx, info)``, one per fold.
+    Subclasses declare ``_param_specs`` (parameter name -> :mod:`skseqrec.params` checker,
+    run by :meth:`_validate`) and implement ``_folds(X)``: validate parameters and data,
+    then return an iterator of :class:`_Fold`, one per fold.
     """
+
+    _param_specs: dict = {}
+
+    def _validate(self) -> None:
+        """Check every parameter of ``_param_specs`` (``InvalidParameterError`` if bad)."""
+        values = {name: getattr(self, name) for name in self._param_specs}
+        validate_values(values, self._param_specs, owner=type(self).__name__)
 
     def get_n_splits(self, X=None, y=None, groups=None) -> int:
         """Number of folds (``n_splits``).
@@ -342,24 +275,27 @@ class _InteractionSplitter:
 
         Raises
         ------
+        InvalidParameterError
+            Invalid parameter (the message names the class, the parameter and the value);
+            a ``ValueError`` and a ``TypeError``.
         ValueError
-            Invalid parameter (named with its value), bad ``X`` (naming the column), or a
-            fold without training rows or test users. Raised when ``split`` is called, not
-            when its first fold is read.
+            Bad ``X`` (naming the column), or a fold without training rows or test users.
+            Raised when ``split`` is called, not when its first fold is read.
 
         Warns
         -----
         DataDropWarning
-            When test users are dropped by ``exclude_cold_items``/``exclude_seen_targets``,
-            with their counts (also in :meth:`split_info`).
+            When test users are dropped by ``cold_targets="exclude"`` or
+            ``exclude_seen_targets=True``, with their counts (also in :meth:`split_info`)
+            and where their rows are (the training fold or neither side). The warning
+            points at the caller's line.
         """
         # Folds are built at the call (scikit-learn materialises them anyway), so that
         # every error and warning comes from ``split`` itself.
-        folds = []
-        for train_idx, test_idx, info in self._folds(X):
-            _warn_drops(type(self).__name__, info, info.pop("_n_candidates"))
-            folds.append((train_idx, test_idx))
-        return iter(folds)
+        folds = list(self._folds(X))
+        for fold in folds:
+            _warn_drops(type(self).__name__, fold)
+        return iter([(fold.train, fold.test) for fold in folds])
 
     def split_info(self, X) -> pd.DataFrame:
         """One row per fold with the sizes and the drop counts of :meth:`split`.
@@ -379,11 +315,7 @@ class _InteractionSplitter:
             ``n_test_users``, ``n_dropped_cold_item_users``, ``n_dropped_seen_target_users``
             and splitter-specific ones (documented in each class).
         """
-        rows = []
-        for _, _, info in self._folds(X):
-            info.pop("_n_candidates")
-            rows.append(info)
-        return pd.DataFrame(rows)
+        return pd.DataFrame([fold.info for fold in self._folds(X)])
 
     def __repr__(self) -> str:
         names = [
@@ -395,7 +327,7 @@ class _InteractionSplitter:
         return f"{type(self).__name__}({args})"
 
 
-def _user_folds(ev: _Events, owner: str, min_events: int) -> tuple[np.ndarray, int]:
+def _eligible_users(ev: _Events, owner: str, min_events: int) -> tuple[np.ndarray, int]:
     """Codes of users with at least ``min_events`` events; raise when there are none."""
     eligible = np.flatnonzero(ev.counts >= min_events)
     if len(eligible) == 0:
@@ -428,14 +360,17 @@ class LeaveLastOut(_InteractionSplitter):
         (rounded up). None: all eligible users (``n_splits=1``) or a partition of them.
     min_events : int, default=2
         Events a user needs to be a test user (at least 2).
-    exclude_cold_items : bool, default=True
-        Drop test users whose target item never occurs in the training rows of the fold (no
-        model trained on them can recommend it). A dropped user's rows leave the test fold;
-        its last event stays out of the training fold too, so the training rows do not
+    cold_targets : {"miss", "exclude"}, default="miss"
+        What to do with a test user whose target item never occurs in the training rows of
+        the fold (no model trained on them can recommend it). ``"miss"`` keeps the user in
+        the test fold, and the scorers count its target as a miss; ``"exclude"`` drops the
+        user. A dropped user's rows leave the test fold; its earlier rows stay in the
+        training fold and its last event stays out of it, so the training rows do not
         depend on this option.
     exclude_seen_targets : bool, default=False
         Drop test users whose target item already occurs in their history (useful when the
-        scorer excludes seen items, which makes such targets unreachable).
+        scorer excludes seen items, which makes such targets unreachable). Their rows go
+        where ``cold_targets="exclude"`` puts a dropped user's rows.
     random_state : int, RandomState instance or None, default=None
         Seed of the user draws (used when ``test_size`` is set or ``n_splits > 1``).
     user_col, item_col, time_col : str
@@ -449,7 +384,9 @@ class LeaveLastOut(_InteractionSplitter):
     Notes
     -----
     :meth:`split_info` adds the column ``n_ineligible_users`` (users with fewer than
-    ``min_events`` events: always trained on, never tested).
+    ``min_events`` events: always trained on, never tested). A dropped test user (see
+    ``cold_targets`` and ``exclude_seen_targets``) is in no test fold; its rows before its
+    last event are in the training fold and its last event in neither side of the fold.
 
     Examples
     --------
@@ -471,7 +408,7 @@ class LeaveLastOut(_InteractionSplitter):
         *,
         test_size=None,
         min_events=2,
-        exclude_cold_items=True,
+        cold_targets=DEFAULT_COLD_TARGETS,
         exclude_seen_targets=False,
         random_state=None,
         user_col="user_id",
@@ -481,7 +418,7 @@ class LeaveLastOut(_InteractionSplitter):
         self.n_splits = n_splits
         self.test_size = test_size
         self.min_events = min_events
-        self.exclude_cold_items = exclude_cold_items
+        self.cold_targets = cold_targets
         self.exclude_seen_targets = exclude_seen_targets
         self.random_state = random_state
         self.user_col = user_col
@@ -496,27 +433,28 @@ class LeaveLastOut(_InteractionSplitter):
         """
         return self.test_size is not None or self.n_splits != 1
 
+    _param_specs = {
+        "n_splits": Interval(int, 1),
+        "test_size": AnyOf(
+            Options(None),
+            Interval(int, 1),
+            Interval(float, 0, 1, closed="right"),
+            description="None, an int >= 1 or a float in (0, 1]",
+        ),
+        "min_events": Interval(int, 2),
+        "cold_targets": _COLD_TARGETS,
+        "exclude_seen_targets": Boolean(),
+        "random_state": RandomState(),
+        **_COLUMNS,
+    }
+
     def _folds(self, X):
         owner = type(self).__name__
-        n_splits = _check_int(self.n_splits, "n_splits", owner, minimum=1)
-        min_events = _check_int(self.min_events, "min_events", owner, minimum=2)
-        test_size = self.test_size
-        if test_size is not None and (
-            isinstance(test_size, (bool, np.bool_))
-            or not isinstance(test_size, numbers.Real)
-            or (isinstance(test_size, numbers.Integral) and test_size < 1)
-            or (not isinstance(test_size, numbers.Integral) and not 0.0 < test_size <= 1.0)
-        ):
-            raise ValueError(
-                f"{owner}: test_size must be None, an int >= 1 or a float in (0, 1], "
-                f"got {test_size!r}."
-            )
-        exclude_cold = _check_bool(self.exclude_cold_items, "exclude_cold_items", owner)
-        exclude_seen = _check_bool(self.exclude_seen_targets, "exclude_seen_targets", owner)
-        rng = _check_rng(self.random_state, owner)
-
+        self._validate()
+        n_splits, min_events, test_size = self.n_splits, self.min_events, self.test_size
+        rng = check_random_state(self.random_state)
         ev = _events(X, self.user_col, self.item_col, self.time_col)
-        eligible, n_ineligible = _user_folds(ev, owner, min_events)
+        eligible, n_ineligible = _eligible_users(ev, owner, min_events)
         n_eligible = len(eligible)
         if test_size is None:
             if n_splits == 1:
@@ -542,25 +480,21 @@ class LeaveLastOut(_InteractionSplitter):
                 )
             drawn = rng.permutation(eligible)
             subsets = [drawn[j * n_test : (j + 1) * n_test] for j in range(n_splits)]
-        return (
-            self._fold(ev, fold, subset, n_ineligible, exclude_cold, exclude_seen)
-            for fold, subset in enumerate(subsets)
-        )
+        return (self._fold(ev, fold, subset, n_ineligible) for fold, subset in enumerate(subsets))
 
-    def _fold(self, ev, fold, test_users, n_ineligible, exclude_cold, exclude_seen):
+    def _fold(self, ev, fold, test_users, n_ineligible):
         is_test_user = np.zeros(ev.n_users, dtype=bool)
         is_test_user[test_users] = True
         target_mask = ev.is_last & is_test_user[ev.users]
-        info = {"fold": fold, "n_ineligible_users": n_ineligible, "_n_candidates": len(test_users)}
         return _assemble(
             ev,
             type(self).__name__,
-            info,
+            {"fold": fold, "n_ineligible_users": n_ineligible},
             train_mask=~target_mask,
             targets=np.flatnonzero(target_mask),
             context_mask=None,
-            exclude_cold_items=exclude_cold,
-            exclude_seen_targets=exclude_seen,
+            cold_targets=self.cold_targets,
+            exclude_seen_targets=self.exclude_seen_targets,
         )
 
 
@@ -585,8 +519,10 @@ class UserKFold(_InteractionSplitter):
         Seed of the shuffle (ignored when ``shuffle=False``).
     min_events : int, default=2
         Events a user needs to be a test user (at least 2).
-    exclude_cold_items : bool, default=True
-        Drop test users whose target (last) item never occurs in the training rows.
+    cold_targets : {"miss", "exclude"}, default="miss"
+        What to do with a test user whose target (last) item never occurs in the training
+        rows: ``"miss"`` keeps it (the scorers count its target as a miss), ``"exclude"``
+        drops it.
     exclude_seen_targets : bool, default=False
         Drop test users whose target item already occurs in their history.
     user_col, item_col, time_col : str
@@ -594,9 +530,10 @@ class UserKFold(_InteractionSplitter):
 
     Notes
     -----
-    :meth:`split_info` adds ``n_ineligible_users``. Dropped users' rows are in neither side
-    of their fold, so with the ``exclude_*`` options the test folds partition the eligible
-    users minus the dropped ones.
+    :meth:`split_info` adds ``n_ineligible_users``. A test user has no row in the training
+    fold, so a dropped test user (``cold_targets="exclude"``, ``exclude_seen_targets``) has
+    all its rows in neither side of its fold (it trains the other folds); the test folds
+    then partition the eligible users minus the dropped ones.
 
     Examples
     --------
@@ -616,7 +553,7 @@ class UserKFold(_InteractionSplitter):
         shuffle=True,
         random_state=None,
         min_events=2,
-        exclude_cold_items=True,
+        cold_targets=DEFAULT_COLD_TARGETS,
         exclude_seen_targets=False,
         user_col="user_id",
         item_col="item_id",
@@ -626,65 +563,56 @@ class UserKFold(_InteractionSplitter):
         self.shuffle = shuffle
         self.random_state = random_state
         self.min_events = min_events
-        self.exclude_cold_items = exclude_cold_items
+        self.cold_targets = cold_targets
         self.exclude_seen_targets = exclude_seen_targets
         self.user_col = user_col
         self.item_col = item_col
         self.time_col = time_col
 
+    _param_specs = {
+        "n_splits": Interval(int, 2),
+        "shuffle": Boolean(),
+        "random_state": RandomState(),
+        "min_events": Interval(int, 2),
+        "cold_targets": _COLD_TARGETS,
+        "exclude_seen_targets": Boolean(),
+        **_COLUMNS,
+    }
+
     def _folds(self, X):
         owner = type(self).__name__
-        n_splits = _check_int(self.n_splits, "n_splits", owner, minimum=2)
-        shuffle = _check_bool(self.shuffle, "shuffle", owner)
-        rng = _check_rng(self.random_state, owner)
-        min_events = _check_int(self.min_events, "min_events", owner, minimum=2)
-        exclude_cold = _check_bool(self.exclude_cold_items, "exclude_cold_items", owner)
-        exclude_seen = _check_bool(self.exclude_seen_targets, "exclude_seen_targets", owner)
-
+        self._validate()
+        n_splits, min_events = self.n_splits, self.min_events
+        rng = check_random_state(self.random_state)
         ev = _events(X, self.user_col, self.item_col, self.time_col)
-        eligible, n_ineligible = _user_folds(ev, owner, min_events)
+        eligible, n_ineligible = _eligible_users(ev, owner, min_events)
         if len(eligible) < n_splits:
             raise ValueError(
                 f"{owner}: n_splits={n_splits} is more than the {len(eligible)} users with "
                 f">= {min_events} events."
             )
-        if shuffle:
+        if self.shuffle:
             eligible = rng.permutation(eligible)
         subsets = np.array_split(eligible, n_splits)
-        return (
-            self._fold(ev, fold, subset, n_ineligible, exclude_cold, exclude_seen)
-            for fold, subset in enumerate(subsets)
-        )
+        return (self._fold(ev, fold, subset, n_ineligible) for fold, subset in enumerate(subsets))
 
-    def _fold(self, ev, fold, test_users, n_ineligible, exclude_cold, exclude_seen):
+    def _fold(self, ev, fold, test_users, n_ineligible):
         is_test_user = np.zeros(ev.n_users, dtype=bool)
         is_test_user[test_users] = True
         in_fold = is_test_user[ev.users]
-        info = {"fold": fold, "n_ineligible_users": n_ineligible, "_n_candidates": len(test_users)}
         return _assemble(
             ev,
             type(self).__name__,
-            info,
+            {"fold": fold, "n_ineligible_users": n_ineligible},
             train_mask=~in_fold,
             targets=np.flatnonzero(ev.is_last & in_fold),
             context_mask=None,
-            exclude_cold_items=exclude_cold,
-            exclude_seen_targets=exclude_seen,
+            cold_targets=self.cold_targets,
+            exclude_seen_targets=self.exclude_seen_targets,
         )
 
 
 # --------------------------------------------------------------------------- temporal
-def _quantile_cutoffs(times: np.ndarray, n_splits: int, share: float) -> list:
-    """Cut-offs such that the last ``(n_splits - j) * share`` of rows are at or after fold j's."""
-    ordered = np.sort(times, kind="stable")
-    n = len(ordered)
-    cutoffs = []
-    for j in range(n_splits):  # a handful of folds, not a loop over users
-        n_after = min(max(_ceil_share((n_splits - j) * share, n), 1), n)
-        cutoffs.append(ordered[n - n_after].item())
-    return cutoffs
-
-
 def _temporal_fold(
     ev: _Events,
     owner: str,
@@ -692,10 +620,10 @@ def _temporal_fold(
     cutoff,
     window_end,
     min_history: int,
-    exclude_cold: bool,
-    exclude_seen: bool,
+    cold_targets: str,
+    exclude_seen_targets: bool,
     test_word: str = "test",
-):
+) -> _Fold:
     """Train: rows before ``cutoff``. Target: each user's first row in [cutoff, window_end)."""
     before = ev.times < cutoff
     shown_cutoff = ev.axis.from_axis(cutoff)
@@ -726,7 +654,6 @@ def _temporal_fold(
         "cutoff": shown_cutoff,
         "window_end": None if window_end is None else ev.axis.from_axis(window_end),
         "n_short_history_users": int((~has_history).sum()),
-        "_n_candidates": len(targets),
     }
     return _assemble(
         ev,
@@ -735,8 +662,8 @@ def _temporal_fold(
         train_mask=before,
         targets=targets,
         context_mask=before,
-        exclude_cold_items=exclude_cold,
-        exclude_seen_targets=exclude_seen,
+        cold_targets=cold_targets,
+        exclude_seen_targets=exclude_seen_targets,
         test_word=test_word,
     )
 
@@ -768,8 +695,9 @@ class GlobalTemporalSplit(_InteractionSplitter):
         ``n_splits * test_quantile`` must be < 1. Ignored when ``cutoff`` is given.
     min_history : int, default=1
         Rows before T a user needs to be a test user (at least 1).
-    exclude_cold_items : bool, default=True
-        Drop test users whose target item never occurs before T.
+    cold_targets : {"miss", "exclude"}, default="miss"
+        What to do with a test user whose target item never occurs before T: ``"miss"``
+        keeps it (the scorers count its target as a miss), ``"exclude"`` drops it.
     exclude_seen_targets : bool, default=False
         Drop test users whose target item already occurs in their history.
     user_col, item_col, time_col : str
@@ -779,8 +707,12 @@ class GlobalTemporalSplit(_InteractionSplitter):
     -----
     :meth:`split_info` adds ``cutoff``, ``window_end`` (None for an open window) and
     ``n_short_history_users`` (users with a target-window event but fewer than
-    ``min_history`` rows before T: cold users, not evaluated). Their rows at or after T
-    are in neither side of the fold.
+    ``min_history`` rows before T: cold users, not evaluated).
+
+    Rows are placed by time alone on the training side: every row before T trains, also
+    the rows of users that are not tested (short histories, or dropped by
+    ``cold_targets="exclude"`` or ``exclude_seen_targets``). The rows at or after T of a
+    user that is not tested are in neither side of the fold.
 
     Examples
     --------
@@ -802,7 +734,7 @@ class GlobalTemporalSplit(_InteractionSplitter):
         cutoff=None,
         test_quantile=0.05,
         min_history=1,
-        exclude_cold_items=True,
+        cold_targets=DEFAULT_COLD_TARGETS,
         exclude_seen_targets=False,
         user_col="user_id",
         item_col="item_id",
@@ -812,47 +744,56 @@ class GlobalTemporalSplit(_InteractionSplitter):
         self.cutoff = cutoff
         self.test_quantile = test_quantile
         self.min_history = min_history
-        self.exclude_cold_items = exclude_cold_items
+        self.cold_targets = cold_targets
         self.exclude_seen_targets = exclude_seen_targets
         self.user_col = user_col
         self.item_col = item_col
         self.time_col = time_col
 
-    def _check_params(self):
-        owner = type(self).__name__
-        n_splits = _check_int(self.n_splits, "n_splits", owner, minimum=1)
+    _param_specs = {
+        "n_splits": Interval(int, 1),
+        "min_history": Interval(int, 1),
+        "cold_targets": _COLD_TARGETS,
+        "exclude_seen_targets": Boolean(),
+        **_COLUMNS,
+    }
+
+    def _validate(self) -> None:
+        super()._validate()
+        owner, n_splits = type(self).__name__, self.n_splits
         if self.cutoff is None:
-            share = _check_fraction(self.test_quantile, "test_quantile", owner)
-            if n_splits * share >= 1.0:
-                raise ValueError(
+            validate_values(
+                {"test_quantile": self.test_quantile}, {"test_quantile": _FRACTION}, owner=owner
+            )
+            if n_splits * self.test_quantile >= 1.0:
+                raise InvalidParameterError(
                     f"{owner}: n_splits * test_quantile must be < 1 so that the first fold "
                     f"has training rows, got n_splits={n_splits}, "
                     f"test_quantile={self.test_quantile!r}."
                 )
         elif _is_list_like(self.cutoff):
             if len(self.cutoff) != n_splits:
-                raise ValueError(
+                raise InvalidParameterError(
                     f"{owner}: cutoff holds {len(self.cutoff)} values but n_splits={n_splits}; "
                     f"pass n_splits={len(self.cutoff)}."
                 )
         elif n_splits != 1:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{owner}: a single cutoff={self.cutoff!r} makes one fold, but "
                 f"n_splits={n_splits}; pass a list of {n_splits} cut-offs or cutoff=None."
             )
-        min_history = _check_int(self.min_history, "min_history", owner, minimum=1)
-        exclude_cold = _check_bool(self.exclude_cold_items, "exclude_cold_items", owner)
-        exclude_seen = _check_bool(self.exclude_seen_targets, "exclude_seen_targets", owner)
-        return n_splits, min_history, exclude_cold, exclude_seen
 
-    def _cutoffs(self, ev: _Events, n_splits: int) -> list:
+    def _cutoffs(self, ev: _Events) -> list:
+        """Cut-offs on the time axis (parameters already validated)."""
         owner = type(self).__name__
         if self.cutoff is None:
-            return _quantile_cutoffs(ev.times, n_splits, float(self.test_quantile))
+            return rolling_cutoffs(ev.times, self.n_splits, float(self.test_quantile))
         values = list(self.cutoff) if _is_list_like(self.cutoff) else [self.cutoff]
         cutoffs = [ev.axis.to_axis(value, "cutoff", owner) for value in values]
         if any(b <= a for a, b in zip(cutoffs, cutoffs[1:])):
-            raise ValueError(f"{owner}: cutoff values must be strictly increasing, got {values!r}.")
+            raise InvalidParameterError(
+                f"{owner}: cutoff values must be strictly increasing, got {values!r}."
+            )
         return cutoffs
 
     def get_cutoffs(self, X) -> list:
@@ -870,18 +811,20 @@ class GlobalTemporalSplit(_InteractionSplitter):
 
         Raises
         ------
+        InvalidParameterError
+            Invalid parameters (a ``ValueError``).
         ValueError
-            Invalid parameters or bad ``X``.
+            Bad ``X``.
         """
-        n_splits, *_ = self._check_params()
+        self._validate()
         ev = _events(X, self.user_col, self.item_col, self.time_col)
-        return [ev.axis.from_axis(value) for value in self._cutoffs(ev, n_splits)]
+        return [ev.axis.from_axis(value) for value in self._cutoffs(ev)]
 
     def _folds(self, X):
         owner = type(self).__name__
-        n_splits, min_history, exclude_cold, exclude_seen = self._check_params()
+        self._validate()
         ev = _events(X, self.user_col, self.item_col, self.time_col)
-        cutoffs = self._cutoffs(ev, n_splits)
+        cutoffs = self._cutoffs(ev)
         if len(set(cutoffs)) < len(cutoffs):
             shown = [ev.axis.from_axis(c) for c in cutoffs]
             raise ValueError(
@@ -890,7 +833,16 @@ class GlobalTemporalSplit(_InteractionSplitter):
             )
         ends = [*cutoffs[1:], None]
         return (
-            _temporal_fold(ev, owner, fold, cut, end, min_history, exclude_cold, exclude_seen)
+            _temporal_fold(
+                ev,
+                owner,
+                fold,
+                cut,
+                end,
+                self.min_history,
+                self.cold_targets,
+                self.exclude_seen_targets,
+            )
             for fold, (cut, end) in enumerate(zip(cutoffs, ends))
         )
 
@@ -904,7 +856,7 @@ def time_validation_split(
     X,
     *,
     fraction=0.1,
-    exclude_cold_items=False,
+    cold_targets=DEFAULT_COLD_TARGETS,
     user_col="user_id",
     item_col="item_id",
     time_col="timestamp",
@@ -923,9 +875,10 @@ def time_validation_split(
         Interactions.
     fraction : float, default=0.1
         Share of rows at or after the cut-off, in (0, 1).
-    exclude_cold_items : bool, default=False
-        Drop validation users whose target item never occurs in the training part (warned
-        with a DataDropWarning). By default they are kept (their targets count as misses).
+    cold_targets : {"miss", "exclude"}, default="miss"
+        What to do with a validation user whose target item never occurs in the training
+        part: ``"miss"`` keeps it (its target counts as a miss), ``"exclude"`` drops it
+        (warned with a DataDropWarning; its rows before T stay in the training part).
     user_col, item_col, time_col : str
         Column names.
 
@@ -936,9 +889,11 @@ def time_validation_split(
 
     Raises
     ------
+    InvalidParameterError
+        Invalid parameter (a ``ValueError``; the message names the parameter and value).
     ValueError
-        Invalid ``fraction``, bad ``X``, or no validation user (the message gives the
-        numbers of users and rows).
+        Bad ``X``, or no validation user (the message gives the numbers of users and
+        rows).
 
     Examples
     --------
@@ -951,15 +906,31 @@ def time_validation_split(
     ([0, 1, 2, 3], [2, 3, 4])
     """
     owner = "time_validation_split"
-    fraction = _check_fraction(fraction, "fraction", owner)
-    exclude_cold = _check_bool(exclude_cold_items, "exclude_cold_items", owner)
-    ev = _events(X, user_col, item_col, time_col)
-    (cutoff,) = _quantile_cutoffs(ev.times, 1, fraction)
-    train_idx, valid_idx, info = _temporal_fold(
-        ev, owner, 0, cutoff, None, 1, exclude_cold, False, test_word="validation"
+    validate_values(
+        {
+            "fraction": fraction,
+            "cold_targets": cold_targets,
+            "user_col": user_col,
+            "item_col": item_col,
+            "time_col": time_col,
+        },
+        {"fraction": _FRACTION, "cold_targets": _COLD_TARGETS, **_COLUMNS},
+        owner=owner,
     )
-    _warn_drops(owner, info, info.pop("_n_candidates"), test_word="validation")
-    return train_idx, valid_idx
+    ev = _events(X, user_col, item_col, time_col)
+    fold = _temporal_fold(
+        ev,
+        owner,
+        0,
+        time_cutoff(ev.times, fraction),
+        None,
+        1,
+        cold_targets,
+        False,
+        test_word="validation",
+    )
+    _warn_drops(owner, fold, test_word="validation")
+    return fold.train, fold.test
 
 
 def last_event_validation_split(
@@ -968,7 +939,7 @@ def last_event_validation_split(
     fraction=0.1,
     random_state=None,
     min_events=3,
-    exclude_cold_items=False,
+    cold_targets=DEFAULT_COLD_TARGETS,
     user_col="user_id",
     item_col="item_id",
     time_col="timestamp",
@@ -990,9 +961,10 @@ def last_event_validation_split(
     min_events : int, default=3
         Events a user needs to be drawn (at least 2); the default 3 keeps at least two of
         each validation user's events for training.
-    exclude_cold_items : bool, default=False
-        Drop validation users whose target item never occurs in the training part (warned
-        with a DataDropWarning). By default they are kept.
+    cold_targets : {"miss", "exclude"}, default="miss"
+        What to do with a validation user whose target item never occurs in the training
+        part: ``"miss"`` keeps it (its target counts as a miss), ``"exclude"`` drops it
+        (warned with a DataDropWarning; its earlier rows stay in the training part).
     user_col, item_col, time_col : str
         Column names.
 
@@ -1003,9 +975,11 @@ def last_event_validation_split(
 
     Raises
     ------
+    InvalidParameterError
+        Invalid parameter (a ``ValueError``; the message names the parameter and value).
     ValueError
-        Invalid parameter, bad ``X``, or no user with ``min_events`` events (the message
-        gives the numbers of users and rows).
+        Bad ``X``, or no user with ``min_events`` events (the message gives the numbers
+        of users and rows).
 
     Examples
     --------
@@ -1018,26 +992,42 @@ def last_event_validation_split(
     ([0, 1, 3, 4], [0, 1, 2])
     """
     owner = "last_event_validation_split"
-    fraction = _check_fraction(fraction, "fraction", owner)
-    rng = _check_rng(random_state, owner)
-    min_events = _check_int(min_events, "min_events", owner, minimum=2)
-    exclude_cold = _check_bool(exclude_cold_items, "exclude_cold_items", owner)
+    validate_values(
+        {
+            "fraction": fraction,
+            "random_state": random_state,
+            "min_events": min_events,
+            "cold_targets": cold_targets,
+            "user_col": user_col,
+            "item_col": item_col,
+            "time_col": time_col,
+        },
+        {
+            "fraction": _FRACTION,
+            "random_state": RandomState(),
+            "min_events": Interval(int, 2),
+            "cold_targets": _COLD_TARGETS,
+            **_COLUMNS,
+        },
+        owner=owner,
+    )
+    rng = check_random_state(random_state)
     ev = _events(X, user_col, item_col, time_col)
-    eligible, _ = _user_folds(ev, owner, min_events)
+    eligible, _ = _eligible_users(ev, owner, min_events)
     n_valid = max(1, _ceil_share(fraction, len(eligible)))
     chosen = np.zeros(ev.n_users, dtype=bool)
     chosen[rng.choice(eligible, size=n_valid, replace=False)] = True
     target_mask = ev.is_last & chosen[ev.users]
-    train_idx, valid_idx, info = _assemble(
+    fold = _assemble(
         ev,
         owner,
         {"fold": 0},
         train_mask=~target_mask,
         targets=np.flatnonzero(target_mask),
         context_mask=None,
-        exclude_cold_items=exclude_cold,
+        cold_targets=cold_targets,
         exclude_seen_targets=False,
         test_word="validation",
     )
-    _warn_drops(owner, info, n_valid, test_word="validation")
-    return train_idx, valid_idx
+    _warn_drops(owner, fold, test_word="validation")
+    return fold.train, fold.test

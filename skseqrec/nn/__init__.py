@@ -4,10 +4,20 @@ Nothing here knows about pandas, scikit-learn or external ids.
 """
 
 from .attention import MultiHeadSelfAttention
-from .blocks import FeedForward, LiGRBlock, PostNormBlock, PreNormBlock, SwiGLU
+from .blocks import FeedForward, LiGRBlock, PostNormBlock, PreNormBlock, SwiGLU, feed_forward
 from .context import SequenceContext
 from .dropout import Dropout
 from .encoder import RatingModel, SequenceEncoder
+from .factory import (
+    BLOCKS,
+    LOSSES,
+    NEGATIVE_SAMPLING,
+    NORMS,
+    POSITIONALS,
+    Objective,
+    block_defaults,
+    build_encoder,
+)
 from .hstu import HSTUBlock, RelativePositionBias, TimeGapBias, time_gap_buckets
 from .losses import (
     accidental_hits,
@@ -25,6 +35,15 @@ from .samplers import in_batch_negatives, sampling_log_q, shared_negatives, unif
 from .topk import mask_scores, topk_items
 
 __all__ = [
+    "BLOCKS",
+    "LOSSES",
+    "NEGATIVE_SAMPLING",
+    "NORMS",
+    "POSITIONALS",
+    "Objective",
+    "block_defaults",
+    "build_encoder",
+    "feed_forward",
     "HSTUBlock",
     "RatingModel",
     "RelativePositionBias",

@@ -24,6 +24,9 @@ class MultiHeadSelfAttention(nn.Module):
     bias : bool, default=True
     rotary : RotaryEmbedding or None
         Applied to queries and keys when given.
+    position_bias : RelativePositionBias or None
+        Learned scalar per query-key offset, added to the attention logits (the mask still
+        decides which keys are visible).
     """
 
     def __init__(
@@ -34,6 +37,7 @@ class MultiHeadSelfAttention(nn.Module):
         *,
         bias: bool = True,
         rotary: nn.Module | None = None,
+        position_bias: nn.Module | None = None,
     ):
         super().__init__()
         if d_model % n_heads:
@@ -43,6 +47,7 @@ class MultiHeadSelfAttention(nn.Module):
         self.qkv = nn.Linear(d_model, 3 * d_model, bias=bias)
         self.out = nn.Linear(d_model, d_model, bias=bias)
         self.rotary = rotary
+        self.position_bias = position_bias
 
     def forward(
         self,
@@ -79,11 +84,16 @@ class MultiHeadSelfAttention(nn.Module):
             positions = context.positions_from_start
             q = self.rotary(q, context, positions[:, -1:] if last_only else positions)
             k = self.rotary(k, context, positions)
+        mask = mask[:, :, -1:] if last_only else mask
+        if self.position_bias is not None:
+            bias = self.position_bias(context)
+            bias = bias[:, :, -1:] if last_only else bias
+            mask = bias.to(q.dtype).masked_fill(~mask, float("-inf"))
         y = F.scaled_dot_product_attention(
             q,
             k,
             v,
-            attn_mask=mask[:, :, -1:] if last_only else mask,
+            attn_mask=mask,
             dropout_p=self.dropout if self.training else 0.0,
         )
         return self.out(y.transpose(1, 2).reshape(batch, queries.shape[1], d_model))

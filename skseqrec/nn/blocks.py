@@ -9,7 +9,18 @@ from .attention import MultiHeadSelfAttention
 from .context import SequenceContext
 from .dropout import Dropout
 
-__all__ = ["FeedForward", "LiGRBlock", "PostNormBlock", "PreNormBlock", "SwiGLU"]
+__all__ = [
+    "ACTIVATIONS",
+    "FeedForward",
+    "LiGRBlock",
+    "PostNormBlock",
+    "PreNormBlock",
+    "SwiGLU",
+    "feed_forward",
+]
+
+#: Feed-forward activations by name ("swiglu" is a gated unit without biases).
+ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU, "swiglu": None}
 
 
 class FeedForward(nn.Module):
@@ -28,12 +39,21 @@ class FeedForward(nn.Module):
         return self.net(x)
 
 
+def feed_forward(d_model: int, mult: int, dropout: float, activation: str) -> nn.Module:
+    """The position-wise feed-forward for an activation name (see ``ACTIVATIONS``)."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}.")
+    if activation == "swiglu":
+        return SwiGLU(d_model, mult, dropout)
+    return FeedForward(d_model, mult, dropout, activation=ACTIVATIONS[activation])
+
+
 class PreNormBlock(nn.Module):
     """Pre-norm transformer block.
 
     ``x = x + Dropout(MHA(N(x)))``; ``x = x + Dropout(FFN(N(x)))``. With the defaults it is
     the SASRec block as scikit-rec documents it (LayerNorm, GELU FFN 4x); with
-    ``norm=nn.RMSNorm, swiglu=True, rotary=RotaryEmbedding(...), bias=False`` it is the
+    ``norm=nn.RMSNorm, activation="swiglu", rotary=RotaryEmbedding(...)`` it is the
     "modern" block (RMSNorm pre-LN, SwiGLU, RoPE).
 
     Parameters
@@ -43,10 +63,12 @@ class PreNormBlock(nn.Module):
     ff_mult : int, default=4
     norm : callable, default=nn.LayerNorm
         ``norm(d_model)`` builds each of the two norms.
-    swiglu : bool, default=False
-        SwiGLU feed-forward (no bias) instead of GELU.
+    activation : {"gelu", "relu", "swiglu"}, default="gelu"
+        Feed-forward activation (``"swiglu"``: gated, no biases).
     rotary : RotaryEmbedding or None
         Rotary positions applied to queries and keys.
+    position_bias : RelativePositionBias or None
+        Learned relative-position bias added to the attention logits.
     bias : bool, default=True
         Biases of the attention projections.
     """
@@ -59,17 +81,18 @@ class PreNormBlock(nn.Module):
         ff_mult: int = 4,
         *,
         norm=nn.LayerNorm,
-        swiglu: bool = False,
+        activation: str = "gelu",
         rotary: nn.Module | None = None,
+        position_bias: nn.Module | None = None,
         bias: bool = True,
     ):
         super().__init__()
         self.attn_norm = norm(d_model)
-        self.attention = MultiHeadSelfAttention(d_model, n_heads, dropout, bias=bias, rotary=rotary)
-        self.ff_norm = norm(d_model)
-        self.feed_forward = (
-            SwiGLU(d_model, ff_mult, dropout) if swiglu else FeedForward(d_model, ff_mult, dropout)
+        self.attention = MultiHeadSelfAttention(
+            d_model, n_heads, dropout, bias=bias, rotary=rotary, position_bias=position_bias
         )
+        self.ff_norm = norm(d_model)
+        self.feed_forward = feed_forward(d_model, ff_mult, dropout, activation)
         self.dropout = Dropout(dropout)
 
     supports_last_only = True
@@ -100,7 +123,8 @@ class LiGRBlock(nn.Module):
 
     ``h = x + sigmoid(G1 x) * Dropout(MHA(LN1(x)))``;
     ``out = h + sigmoid(G2 h) * Dropout(SwiGLU(LN2(h)))``. The gates read the
-    un-normalised residual stream.
+    un-normalised residual stream. ``activation`` other than ``"swiglu"`` (the paper's)
+    swaps the feed-forward; ``rotary``/``position_bias`` as in :class:`PreNormBlock`.
     """
 
     def __init__(
@@ -111,13 +135,18 @@ class LiGRBlock(nn.Module):
         ff_mult: int = 4,
         norm=nn.LayerNorm,
         rotary: nn.Module | None = None,
+        *,
+        activation: str = "swiglu",
+        position_bias: nn.Module | None = None,
     ):
         super().__init__()
         self.attn_norm = norm(d_model)
-        self.attention = MultiHeadSelfAttention(d_model, n_heads, dropout, rotary=rotary)
+        self.attention = MultiHeadSelfAttention(
+            d_model, n_heads, dropout, rotary=rotary, position_bias=position_bias
+        )
         self.attn_gate = nn.Linear(d_model, d_model)
         self.ff_norm = norm(d_model)
-        self.feed_forward = SwiGLU(d_model, ff_mult, dropout)
+        self.feed_forward = feed_forward(d_model, ff_mult, dropout, activation)
         self.ff_gate = nn.Linear(d_model, d_model)
         self.dropout = Dropout(dropout)
 
@@ -137,14 +166,28 @@ class PostNormBlock(nn.Module):
 
     Queries are normalised, keys/values are not; the attention residual is added to the
     normalised queries; then ``LN -> FFN (ReLU)`` with a residual to its normalised input.
+    The norm, activation, width and positional options are those of :class:`PreNormBlock`.
     """
 
-    def __init__(self, d_model: int, n_heads: int, dropout: float, ff_mult: int = 1):
+    def __init__(
+        self,
+        d_model: int,
+        n_heads: int,
+        dropout: float,
+        ff_mult: int = 1,
+        *,
+        norm=nn.LayerNorm,
+        activation: str = "relu",
+        rotary: nn.Module | None = None,
+        position_bias: nn.Module | None = None,
+    ):
         super().__init__()
-        self.attn_norm = nn.LayerNorm(d_model)
-        self.attention = MultiHeadSelfAttention(d_model, n_heads, dropout)
-        self.ff_norm = nn.LayerNorm(d_model)
-        self.feed_forward = FeedForward(d_model, ff_mult, dropout, activation=nn.ReLU)
+        self.attn_norm = norm(d_model)
+        self.attention = MultiHeadSelfAttention(
+            d_model, n_heads, dropout, rotary=rotary, position_bias=position_bias
+        )
+        self.ff_norm = norm(d_model)
+        self.feed_forward = feed_forward(d_model, ff_mult, dropout, activation)
         self.dropout = Dropout(dropout)
 
     supports_last_only = True

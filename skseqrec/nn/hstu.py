@@ -78,9 +78,23 @@ class HSTUBlock(nn.Module):
         Attention is divided by it (HSTU divides by the padded length).
     use_time : bool, default=True
         Add the time-gap bias (needs ``context.timestamps``).
+    rotary : RotaryEmbedding or None
+        Rotary positions applied to queries and keys.
+    norm : {"layer", "rms"}, default="layer"
+        Affine-free LayerNorm (the paper's) or RMSNorm for the two norms.
     """
 
-    def __init__(self, d_model: int, n_heads: int, dropout: float, max_len: int, *, use_time=True):
+    def __init__(
+        self,
+        d_model: int,
+        n_heads: int,
+        dropout: float,
+        max_len: int,
+        *,
+        use_time=True,
+        rotary: nn.Module | None = None,
+        norm: str = "layer",
+    ):
         super().__init__()
         if d_model % n_heads:
             raise ValueError(f"hidden size {d_model} is not divisible by num_heads={n_heads}.")
@@ -91,19 +105,30 @@ class HSTUBlock(nn.Module):
         self.position_bias = RelativePositionBias(max_len)
         self.time_bias = TimeGapBias() if use_time else None
         self.dropout = Dropout(dropout)
+        self.rotary = rotary
+        if norm not in ("layer", "rms"):
+            raise ValueError(f"norm must be 'layer' or 'rms', got {norm!r}.")
+        self.norm = norm
+
+    def _norm(self, x):
+        if self.norm == "rms":
+            return F.rms_norm(x, (x.shape[-1],), eps=1e-6)
+        return F.layer_norm(x, (x.shape[-1],), eps=1e-6)
 
     def forward(self, x: torch.Tensor, context: SequenceContext) -> torch.Tensor:
         batch, width, d_model = x.shape
-        normed = F.layer_norm(x, (d_model,), eps=1e-6)
+        normed = self._norm(x)
         u, v, q, k = F.silu(self.uvqk(normed)).chunk(4, dim=-1)
         shape = (batch, width, self.n_heads, d_model // self.n_heads)
         v, q, k = (t.view(shape).transpose(1, 2) for t in (v, q, k))
+        if self.rotary is not None:
+            q, k = self.rotary(q, context), self.rotary(k, context)
         logits = q @ k.transpose(-1, -2) + self.position_bias(context)
         if self.time_bias is not None:
             logits = logits + self.time_bias(context)
         weights = F.silu(logits) * (context.attn_mask / self.max_len)
         y = (weights @ v).transpose(1, 2).reshape(batch, width, d_model)
-        y = F.layer_norm(y, (d_model,), eps=1e-6) * u
+        y = self._norm(y) * u
         return x + self.out(self.dropout(y))
 
     def extra_repr(self) -> str:

@@ -1,12 +1,13 @@
 """Training loop, callbacks, history, device handling."""
 
-from .callbacks import Callback, EarlyStopping, ProgressBar, TimeBudget
+from .callbacks import Callback, Checkpoint, EarlyStopping, ProgressBar, TimeBudget
 from .device import autocast, resolve_device
 from .history import History
 from .loop import Trainer
 
 __all__ = [
     "Callback",
+    "Checkpoint",
     "EarlyStopping",
     "History",
     "ProgressBar",

@@ -1,35 +1,65 @@
-"""Training callbacks: early stopping, a time budget and progress bars.
+"""Training callbacks: early stopping, a time budget, checkpoints and progress bars.
 
-A callback's hooks receive the running :class:`~skseqrec.training.loop.Trainer`.
-``on_epoch_end`` may set ``trainer.stop_reason`` to end training.
+Pass them to any torch estimator as ``callbacks=[...]``. A callback's hooks receive the
+running :class:`~skseqrec.training.Trainer` (``trainer.module``, ``trainer.optimizer``,
+``trainer.history``, ``trainer.epochs``); ``on_batch_end`` and ``on_epoch_end`` may set
+``trainer.stop_reason`` to end training after the current epoch.
 """
 
 from __future__ import annotations
 
-import copy
 import math
+import os
 import time
+from pathlib import Path
 
-__all__ = ["Callback", "EarlyStopping", "ProgressBar", "TimeBudget"]
+import torch
+
+__all__ = ["Callback", "Checkpoint", "EarlyStopping", "ProgressBar", "TimeBudget"]
 
 
 class Callback:
-    """Base class; every hook is optional."""
+    """Base class of training callbacks; override the hooks you need (each is a no-op).
+
+    Hooks fire in this order: ``on_train_begin`` once, then for every epoch
+    ``on_epoch_begin``, ``on_batch_end`` after each optimiser step and ``on_epoch_end``
+    with the epoch's record; ``on_train_end`` once at the end, also after an interrupt or
+    an error. The estimator uses the instances it is given (``clone`` copies them), so a
+    callback can be inspected after ``fit``.
+
+    Examples
+    --------
+    >>> from skseqrec.training import Callback
+    >>> class LossPrinter(Callback):
+    ...     def on_epoch_end(self, trainer, record):
+    ...         print(record["epoch"], round(record["train_loss"], 1) > 0)
+    """
 
     def on_train_begin(self, trainer) -> None:
-        pass
+        """Before the first epoch."""
 
     def on_epoch_begin(self, trainer) -> None:
-        pass
+        """Before each epoch's first batch."""
 
-    def on_batch_end(self, trainer, loss) -> None:
-        pass
+    def on_batch_end(self, trainer, batch: int, loss: torch.Tensor) -> None:
+        """After each optimiser step; ``loss`` is a 0-d tensor on the training device
+        (``float(loss)`` waits for the device)."""
 
     def on_epoch_end(self, trainer, record: dict) -> None:
-        pass
+        """After each epoch, with its record (``epoch``, ``train_loss``, ``valid_*``, ...)."""
 
     def on_train_end(self, trainer) -> None:
-        pass
+        """After the last epoch (also after an interrupt or an error)."""
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_") and _plain(v)
+        )
+        return f"{type(self).__name__}({shown})"
+
+
+def _plain(value) -> bool:
+    return value is None or isinstance(value, (bool, int, float, str, Path))
 
 
 class EarlyStopping(Callback):
@@ -64,7 +94,7 @@ class EarlyStopping(Callback):
     def on_train_begin(self, trainer) -> None:
         self.best = -math.inf if self.mode == "max" else math.inf
         self.best_epoch = None
-        self.best_state = None
+        self._best_state = None
         self.wait = 0
 
     def _improved(self, value: float) -> bool:
@@ -81,7 +111,7 @@ class EarlyStopping(Callback):
         if self._improved(value):
             self.best, self.best_epoch, self.wait = value, record["epoch"], 0
             if self.restore_best:
-                self.best_state = {
+                self._best_state = {
                     k: v.detach().to("cpu", copy=True)
                     for k, v in trainer.module.state_dict().items()
                 }
@@ -94,12 +124,10 @@ class EarlyStopping(Callback):
                 )
 
     def on_train_end(self, trainer) -> None:
-        if self.restore_best and self.best_state is not None:
-            trainer.module.load_state_dict(self.best_state)
+        if self.restore_best and self._best_state is not None:
+            trainer.module.load_state_dict(self._best_state)
+        self._best_state = None  # the weights live in the module; do not pickle a copy
         trainer.best_epoch = self.best_epoch
-
-    def __deepcopy__(self, memo):  # never copy saved weights along with the settings
-        return EarlyStopping(self.monitor, self.patience, self.mode, self.tol, self.restore_best)
 
 
 class TimeBudget(Callback):
@@ -134,8 +162,51 @@ class TimeBudget(Callback):
                 f"{self.epochs} epochs"
             )
 
-    def __deepcopy__(self, memo):
-        return TimeBudget(self.seconds)
+
+class Checkpoint(Callback):
+    """Save the module's weights to ``path`` (``torch.save`` of the state dict).
+
+    Parameters
+    ----------
+    path : str or path-like
+        File written (overwritten) at each save; load it with
+        ``module.load_state_dict(torch.load(path, weights_only=True))``.
+    monitor : str or None, default=None
+        Save only when this record key improves (e.g. ``"valid_ndcg@10"``, ``"train_loss"``);
+        None saves after every epoch.
+    mode : {"max", "min"}, default="max"
+
+    Attributes
+    ----------
+    saved_epochs : list of int
+        Epochs whose weights were written, in order (the file holds the last one).
+    """
+
+    def __init__(self, path, monitor: str | None = None, mode: str = "max"):
+        if mode not in ("max", "min"):
+            raise ValueError(f"mode must be 'max' or 'min', got {mode!r}.")
+        self.path = path
+        self.monitor = monitor
+        self.mode = mode
+
+    def on_train_begin(self, trainer) -> None:
+        self.best = -math.inf if self.mode == "max" else math.inf
+        self.saved_epochs = []
+
+    def on_epoch_end(self, trainer, record: dict) -> None:
+        if self.monitor is not None:
+            if self.monitor not in record:
+                raise KeyError(
+                    f"Checkpoint monitors {self.monitor!r}, absent from {sorted(record)}."
+                )
+            value = record[self.monitor]
+            better = value > self.best if self.mode == "max" else value < self.best
+            if not better:
+                return
+            self.best = value
+        state = {k: v.detach().to("cpu") for k, v in trainer.module.state_dict().items()}
+        torch.save(state, os.fspath(self.path))
+        self.saved_epochs.append(record["epoch"])
 
 
 class ProgressBar(Callback):
@@ -144,7 +215,7 @@ class ProgressBar(Callback):
     def on_train_begin(self, trainer) -> None:
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=trainer.epochs, desc=trainer.description, unit="epoch", leave=True)
+        self._bar = tqdm(total=trainer.epochs, desc=trainer.description, unit="epoch", leave=True)
 
     def on_epoch_end(self, trainer, record: dict) -> None:
         shown = {
@@ -152,15 +223,9 @@ class ProgressBar(Callback):
             for k, v in record.items()
             if k != "epoch"
         }
-        self.bar.set_postfix(shown, refresh=False)
-        self.bar.update(1)
+        self._bar.set_postfix(shown, refresh=False)
+        self._bar.update(1)
 
     def on_train_end(self, trainer) -> None:
-        self.bar.close()
-
-    def __deepcopy__(self, memo):
-        return ProgressBar()
-
-
-def copy_callbacks(callbacks):
-    return [copy.deepcopy(c) for c in callbacks]
+        self._bar.close()
+        self._bar = None  # a closed bar is not worth pickling

@@ -8,13 +8,35 @@ __all__ = ["History"]
 
 
 class History:
-    """A list of per-epoch dicts (``epoch``, ``train_loss``, ``valid_*``, ``seconds``)."""
+    """Per-epoch dicts (``epoch``, ``train_loss``, ``valid_*``, ``seconds``) and the loss
+    of every optimiser step (``batch_losses``: one list per epoch record).
+    """
 
-    def __init__(self, records=None):
+    def __init__(self, records=None, batch_losses=None):
         self.records = list(records or [])
+        self.batch_losses = [list(b) for b in (batch_losses or [])]
 
     def append(self, record: dict) -> None:
         self.records.append(dict(record))
+
+    def append_batches(self, losses) -> None:
+        """Losses of the optimiser steps of the epoch whose record comes next."""
+        self.batch_losses.append([float(v) for v in losses])
+
+    def copy(self) -> History:
+        return History(self.records, self.batch_losses)
+
+    def batches_frame(self) -> pd.DataFrame:
+        """One row per optimiser step: ``epoch``, ``batch`` (from 0), ``train_loss``."""
+        # records restored from an older file may have no batch losses: align from the end
+        epochs = [r["epoch"] for r in self.records][len(self.records) - len(self.batch_losses) :]
+        rows = [
+            (epoch, index, loss)
+            for epoch, losses in zip(epochs, self.batch_losses)
+            for index, loss in enumerate(losses)
+        ]
+        frame = pd.DataFrame(rows, columns=["epoch", "batch", "train_loss"])
+        return frame.astype({"epoch": "int64", "batch": "int64", "train_loss": "float64"})
 
     def __len__(self) -> int:
         return len(self.records)

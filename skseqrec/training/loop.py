@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 import warnings
@@ -14,6 +15,8 @@ from .device import autocast
 from .history import History
 
 __all__ = ["Trainer"]
+
+logger = logging.getLogger("skseqrec")
 
 
 class Trainer:
@@ -33,6 +36,9 @@ class Trainer:
         ``validate() -> dict`` of metric name -> float, called after every epoch
         (keys get a ``valid_`` prefix in the record).
     callbacks : list of Callback
+        Their hooks fire in order: ``on_train_begin``, then per epoch ``on_epoch_begin``,
+        ``on_batch_end`` after every optimiser step, ``on_epoch_end``; ``on_train_end``
+        last (also after an interrupt or an error).
     history : History
         Records are appended; epochs continue from ``history.last_epoch``.
     device : torch.device
@@ -74,20 +80,21 @@ class Trainer:
         for callback in self.callbacks:
             getattr(callback, hook)(self, *args)
 
-    def _run_epoch(self, epoch: int) -> dict:
+    def _run_epoch(self, epoch: int) -> tuple[dict, list]:
         started = time.perf_counter()
         self.module.train()
-        total = torch.zeros((), dtype=torch.float64, device=self.device)
-        n_batches = 0
-        for batch in self.batches(epoch):
+        losses = []
+        for index, batch in enumerate(self.batches(epoch)):
             with autocast(self.device, self.amp):
                 loss = self.loss_fn(batch)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
-            total += loss.detach()
-            n_batches += 1
-        train_loss = float(total) / max(n_batches, 1)
+            losses.append(loss.detach())
+            self._call("on_batch_end", index, losses[-1])
+        # one device sync per epoch, not per batch
+        batch_losses = torch.stack(losses).double().cpu().tolist() if losses else []
+        train_loss = math.fsum(batch_losses) / max(len(batch_losses), 1)
         if not math.isfinite(train_loss):
             raise FloatingPointError(
                 f"The training loss became {train_loss} at epoch {epoch}. Lower learning_rate "
@@ -99,7 +106,7 @@ class Trainer:
             with torch.no_grad(), autocast(self.device, self.amp):
                 record.update({f"valid_{k}": float(v) for k, v in self.validate().items()})
         record["seconds"] = time.perf_counter() - started
-        return record
+        return record, batch_losses
 
     def run(self) -> Trainer:
         """Train; on KeyboardInterrupt stop, warn and return normally.
@@ -113,8 +120,20 @@ class Trainer:
         try:
             for epoch in range(first, first + self.epochs):
                 self._call("on_epoch_begin")
-                record = self._run_epoch(epoch)
+                record, batch_losses = self._run_epoch(epoch)
                 self.history.append(record)
+                self.history.append_batches(batch_losses)
+                logger.info(
+                    "%s epoch %d: %s",
+                    self.description,
+                    epoch,
+                    ", ".join(
+                        f"{k}={v:.5g}" if isinstance(v, float) else f"{k}={v}"
+                        for k, v in record.items()
+                        if k != "epoch"
+                    ),
+                    extra={"skseqrec_record": dict(record)},
+                )
                 self._call("on_epoch_end", record)
                 if self.stop_reason is not None:
                     break

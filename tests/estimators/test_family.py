@@ -28,13 +28,13 @@ SMALL = dict(
 FAMILY = [
     SASRecClassifierEstimator(**SMALL, epochs=40),
     ESASRecEstimator(**SMALL, epochs=40, num_negatives=64),
-    ESASRecEstimator(**SMALL, epochs=40, num_negatives=64, negative_sampling="per_position"),
+    ESASRecEstimator(**SMALL, epochs=40, num_negatives=64, negative_sampling="uniform"),
     ESASRecEstimator(**SMALL, epochs=40, loss="softmax"),
     GSASRecEstimator(**SMALL, epochs=60, num_negatives=64),
     BERT4RecEstimator(**SMALL, epochs=40),
     BERT4RecEstimator(**SMALL, epochs=40, loss="sampled_softmax", num_negatives=64),
     HSTUEstimator(**SMALL, epochs=40, num_negatives=64),
-    SequentialTransformerEstimator(**SMALL, num_heads=2, epochs=40, num_in_batch_negatives=64),
+    SequentialTransformerEstimator(**SMALL, num_heads=2, epochs=40, num_negatives=64),
     # the "Revisiting SASRec" options
     SASRecClassifierEstimator(**SMALL, epochs=40, block="post_norm"),
     SASRecClassifierEstimator(**SMALL, epochs=40, positional="rope"),

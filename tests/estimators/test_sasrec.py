@@ -104,8 +104,16 @@ def test_users_parameter_selects_and_checks(world_split, world_model):
     train, _ = world_split
     recs = world_model.recommend(train, top_k=2, users=[3, 1])
     assert sorted(recs["user_id"].unique()) == [1, 3]
-    with pytest.raises(ValueError, match="1 of 2 users"):
-        world_model.recommend(train, users=[1, 123456])
+    # a user without history (no rows in X, or X=None) gets the most popular items
+    with pytest.warns(DataDropWarning, match="1 of 2 users have no history"):
+        recs = world_model.recommend(train, top_k=3, users=[1, 123456])
+    popular = world_model.recommend(None, top_k=3, users=[123456])
+    new_user = recs[recs["user_id"] == 123456]["item_id"].tolist()
+    assert new_user == popular["item_id"].tolist()
+    counts = dict(zip(world_model.classes_, world_model.item_counts_[1:]))
+    assert [counts[i] for i in new_user] == sorted(counts.values(), reverse=True)[:3]
+    with pytest.raises(ValueError, match="needs users="):
+        world_model.recommend(None)
 
 
 def test_top_k_larger_than_catalogue_warns(world_split, world_model):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import pickle
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -13,7 +15,8 @@ from hypothesis import strategies as st
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import GridSearchCV, cross_validate
 
-from skseqrec.exceptions import DataDropWarning
+import skseqrec.model_selection
+from skseqrec.exceptions import DataDropWarning, InvalidParameterError
 from skseqrec.model_selection import (
     GlobalTemporalSplit,
     LeaveLastOut,
@@ -21,6 +24,7 @@ from skseqrec.model_selection import (
     last_event_validation_split,
     time_validation_split,
 )
+from skseqrec.protocol import DEFAULT_COLD_TARGETS, rolling_cutoffs
 
 USER, ITEM, TIME = "user_id", "item_id", "timestamp"
 
@@ -76,7 +80,7 @@ def test_loo_train_excludes_exactly_last_events():
     counts = X.groupby(USER).size()
     last = last_rows(X)
     expected_targets = set(last[counts[counts >= 2].index].to_numpy())
-    [(train, test)] = folds(LeaveLastOut(exclude_cold_items=False), X)
+    [(train, test)] = folds(LeaveLastOut(), X)
     assert set(range(len(X))) - set(train) == expected_targets
     eligible = set(counts[counts >= 2].index)
     assert set(test) == set(np.flatnonzero(X[USER].isin(eligible)))
@@ -95,7 +99,7 @@ def test_loo_ties_in_time_keep_row_order():
 def test_loo_min_events_and_info():
     X = random_frame(2)
     counts = X.groupby(USER).size()
-    cv = LeaveLastOut(min_events=4, exclude_cold_items=False)
+    cv = LeaveLastOut(min_events=4)
     [(train, test)] = folds(cv, X)
     tested = set(X.iloc[test][USER])
     assert tested == set(counts[counts >= 4].index)
@@ -108,7 +112,7 @@ def test_loo_min_events_and_info():
 @pytest.mark.parametrize("test_size", [5, 0.2])
 def test_loo_random_disjoint_user_subsets(test_size):
     X = random_frame(3, n_users=60)
-    cv = LeaveLastOut(n_splits=3, test_size=test_size, random_state=0, exclude_cold_items=False)
+    cv = LeaveLastOut(n_splits=3, test_size=test_size, random_state=0)
     seen = set()
     n_eligible = int((X.groupby(USER).size() >= 2).sum())
     expected = test_size if isinstance(test_size, int) else int(np.ceil(0.2 * n_eligible))
@@ -128,7 +132,7 @@ def test_loo_random_disjoint_user_subsets(test_size):
 
 def test_loo_n_splits_without_test_size_partitions_users():
     X = random_frame(4, n_users=40)
-    cv = LeaveLastOut(n_splits=4, random_state=1, exclude_cold_items=False)
+    cv = LeaveLastOut(n_splits=4, random_state=1)
     users = [set(X.iloc[test][USER]) for _, test in cv.split(X)]
     eligible = set((s := X.groupby(USER).size())[s >= 2].index)
     assert set().union(*users) == eligible
@@ -144,7 +148,7 @@ def test_loo_cold_item_and_seen_target_drops_are_warned_and_counted():
             TIME: [0, 1, 0, 1, 0, 1, 2, 0, 1],
         }
     )
-    cv = LeaveLastOut(exclude_seen_targets=True)
+    cv = LeaveLastOut(cold_targets="exclude", exclude_seen_targets=True)
     with pytest.warns(DataDropWarning, match=r"dropped 2 of 4 test users: 1 whose target.*cold"):
         [(train, test)] = folds(cv, X)
     assert sorted(set(X.iloc[test][USER])) == [2, 4]
@@ -162,7 +166,7 @@ def test_loo_cold_item_and_seen_target_drops_are_warned_and_counted():
 def test_all_users_dropped_raises():
     X = pd.DataFrame({USER: [1, 1], ITEM: ["a", "b"], TIME: [0, 1]})
     with pytest.raises(ValueError, match="no test user left: all 1 candidate users"):
-        folds(LeaveLastOut(), X)
+        folds(LeaveLastOut(cold_targets="exclude"), X)
 
 
 # --------------------------------------------------------------------------- UserKFold
@@ -170,7 +174,7 @@ def test_user_kfold_partitions_eligible_users():
     X = random_frame(5, n_users=50)
     counts = X.groupby(USER).size()
     eligible = set(counts[counts >= 3].index)
-    cv = UserKFold(n_splits=4, random_state=0, min_events=3, exclude_cold_items=False)
+    cv = UserKFold(n_splits=4, random_state=0, min_events=3)
     tested = []
     for train, test in cv.split(X):
         targets = check_contract(X, train, test)
@@ -190,7 +194,7 @@ def test_user_kfold_partitions_eligible_users():
 def test_user_kfold_without_shuffle_is_contiguous_in_id_order():
     X = random_frame(6, n_users=9, str_ids=True, max_len=4)
     X = X[X.groupby(USER)[USER].transform("size") >= 2].reset_index(drop=True)
-    cv = UserKFold(n_splits=3, shuffle=False, exclude_cold_items=False)
+    cv = UserKFold(n_splits=3, shuffle=False)
     firsts = [sorted(set(X.iloc[test][USER])) for _, test in cv.split(X)]
     flat = [u for fold in firsts for u in fold]
     assert flat == sorted(flat)
@@ -219,7 +223,7 @@ def check_temporal_fold(X, train, test, cutoff, window_end=None, min_history=1):
 
 def test_temporal_quantile_cutoff_and_contract():
     X = random_frame(7, n_users=60)
-    cv = GlobalTemporalSplit(test_quantile=0.1, exclude_cold_items=False)
+    cv = GlobalTemporalSplit(test_quantile=0.1)
     [cutoff] = cv.get_cutoffs(X)
     times = np.sort(X[TIME].to_numpy())
     # distinct times: exactly ceil(10 %) of the rows are at or after the cut-off
@@ -253,7 +257,7 @@ def test_temporal_ties_at_cutoff_go_to_test():
 
 def test_temporal_min_history():
     X = random_frame(8, n_users=60)
-    cv = GlobalTemporalSplit(test_quantile=0.2, min_history=3, exclude_cold_items=False)
+    cv = GlobalTemporalSplit(test_quantile=0.2, min_history=3)
     [cutoff] = cv.get_cutoffs(X)
     [(train, test)] = folds(cv, X)
     check_temporal_fold(X, train, test, cutoff, min_history=3)
@@ -261,7 +265,7 @@ def test_temporal_min_history():
 
 def test_temporal_rolling_origin():
     X = random_frame(9, n_users=80)
-    cv = GlobalTemporalSplit(n_splits=3, test_quantile=0.1, exclude_cold_items=False)
+    cv = GlobalTemporalSplit(n_splits=3, test_quantile=0.1)
     cutoffs = cv.get_cutoffs(X)
     assert cutoffs == sorted(cutoffs) and len(set(cutoffs)) == 3
     n = len(X)
@@ -280,7 +284,7 @@ def test_temporal_rolling_origin():
 
 def test_temporal_list_of_cutoffs():
     X = random_frame(10, n_users=60)
-    cv = GlobalTemporalSplit(n_splits=2, cutoff=[300, 450], exclude_cold_items=False)
+    cv = GlobalTemporalSplit(n_splits=2, cutoff=[300, 450])
     for (train, test), cutoff, end in zip(folds(cv, X), [300, 450], [450, None]):
         check_temporal_fold(X, train, test, cutoff, end)
 
@@ -289,7 +293,7 @@ def test_temporal_tz_aware_datetimes_and_string_ids():
     X = random_frame(11, n_users=40, str_ids=True)
     X[TIME] = pd.Timestamp("2024-03-01", tz="Europe/Paris") + pd.to_timedelta(X[TIME], unit="h")
     naive_cutoff = "2024-03-10 12:00"  # read in the column's time zone
-    cv = GlobalTemporalSplit(cutoff=naive_cutoff, exclude_cold_items=False)
+    cv = GlobalTemporalSplit(cutoff=naive_cutoff)
     [cutoff] = cv.get_cutoffs(X)
     assert cutoff == pd.Timestamp(naive_cutoff, tz="Europe/Paris")
     assert str(cutoff.tz) == "Europe/Paris"
@@ -297,7 +301,7 @@ def test_temporal_tz_aware_datetimes_and_string_ids():
     assert X[TIME].iloc[train].max() < cutoff
     check_temporal_fold(X, train, test, cutoff)
     # the same instant given in UTC gives the same folds
-    utc = GlobalTemporalSplit(cutoff=cutoff.tz_convert("UTC"), exclude_cold_items=False)
+    utc = GlobalTemporalSplit(cutoff=cutoff.tz_convert("UTC"))
     [(train2, test2)] = folds(utc, X)
     assert np.array_equal(train, train2) and np.array_equal(test, test2)
     # computed cut-offs come back as tz-aware timestamps
@@ -310,7 +314,7 @@ def test_temporal_naive_datetimes_non_ns_unit():
     X[TIME] = (pd.Timestamp("2020-01-01") + pd.to_timedelta(X[TIME], unit="D")).astype(
         "datetime64[s]"
     )
-    cv = GlobalTemporalSplit(test_quantile=0.2, exclude_cold_items=False)
+    cv = GlobalTemporalSplit(test_quantile=0.2)
     [cutoff] = cv.get_cutoffs(X)
     assert isinstance(cutoff, pd.Timestamp) and cutoff.tz is None
     [(train, test)] = folds(cv, X)
@@ -320,7 +324,7 @@ def test_temporal_naive_datetimes_non_ns_unit():
 def test_temporal_float_times():
     X = random_frame(13, n_users=30)
     X[TIME] = X[TIME] / 7.0
-    cv = GlobalTemporalSplit(test_quantile=0.2, exclude_cold_items=False)
+    cv = GlobalTemporalSplit(test_quantile=0.2)
     [cutoff] = cv.get_cutoffs(X)
     assert isinstance(cutoff, float)
     [(train, test)] = folds(cv, X)
@@ -331,23 +335,23 @@ def test_temporal_cold_item_drop_warns():
     X = pd.DataFrame(
         {USER: [1, 1, 2, 2, 3, 3], ITEM: ["a", "b", "b", "new", "a", "b"], TIME: [0, 5, 1, 6, 2, 7]}
     )
-    cv = GlobalTemporalSplit(cutoff=5)
+    cv = GlobalTemporalSplit(cutoff=5, cold_targets="exclude")
     with pytest.warns(DataDropWarning, match="dropped 1 of 3 test users: 1 whose target item"):
         [(train, test)] = folds(cv, X)
     assert sorted(set(X.iloc[test][USER])) == [1, 3]
     assert cv.split_info(X).loc[0, "n_dropped_cold_item_users"] == 1
-    # without the option the cold user stays
-    [(_, test)] = folds(GlobalTemporalSplit(cutoff=5, exclude_cold_items=False), X)
+    # by default (cold_targets="miss") the cold user stays
+    [(_, test)] = folds(GlobalTemporalSplit(cutoff=5), X)
     assert sorted(set(X.iloc[test][USER])) == [1, 2, 3]
 
 
 # --------------------------------------------------------------------------- all splitters
 SPLITTERS = [
-    LeaveLastOut(exclude_cold_items=False),
-    LeaveLastOut(n_splits=2, test_size=0.3, random_state=0, exclude_seen_targets=False),
-    UserKFold(n_splits=3, random_state=0, exclude_cold_items=False),
-    GlobalTemporalSplit(test_quantile=0.2, exclude_cold_items=False),
-    GlobalTemporalSplit(n_splits=2, test_quantile=0.15, exclude_cold_items=False),
+    LeaveLastOut(),
+    LeaveLastOut(n_splits=2, test_size=0.3, random_state=0, cold_targets="exclude"),
+    UserKFold(n_splits=3, random_state=0),
+    GlobalTemporalSplit(test_quantile=0.2),
+    GlobalTemporalSplit(n_splits=2, test_quantile=0.15),
 ]
 
 
@@ -385,9 +389,9 @@ def test_unsorted_input_gives_the_same_folds(cv):
 def test_contract_property(seed, ties, kind):
     X = random_frame(seed, n_users=12, n_items=3, max_len=5, tie_times=ties)
     cv = {
-        "loo": LeaveLastOut(exclude_cold_items=False),
-        "temporal": GlobalTemporalSplit(test_quantile=0.3, exclude_cold_items=False),
-        "kfold": UserKFold(n_splits=2, random_state=seed, exclude_cold_items=False),
+        "loo": LeaveLastOut(),
+        "temporal": GlobalTemporalSplit(test_quantile=0.3),
+        "kfold": UserKFold(n_splits=2, random_state=seed),
     }[kind]
     try:
         found = folds(cv, X)
@@ -436,7 +440,7 @@ def test_cross_validate_uses_the_splitters(cv):
 
 def test_grid_search_in_parallel_workers():
     X = random_frame(17, n_users=60, n_items=5)
-    cv = GlobalTemporalSplit(n_splits=2, test_quantile=0.2, exclude_cold_items=False)
+    cv = GlobalTemporalSplit(n_splits=2, test_quantile=0.2)
     search = GridSearchCV(
         LeakCheckingPopularity(), {"k": [1, 5]}, cv=cv, n_jobs=2, error_score="raise"
     )
@@ -472,27 +476,30 @@ def test_repr_and_pickle():
 @pytest.mark.parametrize(
     "cv, match",
     [
-        (LeaveLastOut(n_splits=0), "n_splits must be an int >= 1, got 0"),
-        (LeaveLastOut(n_splits=1.5), "n_splits must be an int >= 1, got 1.5"),
-        (LeaveLastOut(min_events=1), "min_events must be an int >= 2, got 1"),
+        (LeaveLastOut(n_splits=0), r"LeaveLastOut: n_splits must be in \[1, inf\], got 0"),
+        (LeaveLastOut(n_splits=1.5), "n_splits must be an int, got 1.5"),
+        (LeaveLastOut(min_events=1), r"min_events must be in \[2, inf\], got 1"),
         (LeaveLastOut(test_size=0), "test_size must be None, an int >= 1 or a float"),
         (LeaveLastOut(test_size=1.5), r"test_size .* got 1.5"),
         (LeaveLastOut(test_size=True), "test_size .* got True"),
         (LeaveLastOut(test_size=1000), "test_size=1000 asks for 1000 test users"),
         (LeaveLastOut(n_splits=1000), "n_splits=1000 is more than the"),
-        (LeaveLastOut(exclude_cold_items="yes"), "exclude_cold_items must be True or False"),
+        (LeaveLastOut(cold_targets="yes"), r"cold_targets must be one of \['miss', 'exclude'\]"),
+        (LeaveLastOut(cold_targets=True), r"cold_targets must be one of .* got True"),
         (LeaveLastOut(exclude_seen_targets=None), "exclude_seen_targets must be True or False"),
         (LeaveLastOut(random_state="seed"), "random_state must be None, an int"),
         (LeaveLastOut(user_col="uid"), "no column 'uid'"),
-        (UserKFold(n_splits=1), "n_splits must be an int >= 2, got 1"),
+        (UserKFold(n_splits=1), r"UserKFold: n_splits must be in \[2, inf\], got 1"),
         (UserKFold(shuffle=1), "shuffle must be True or False, got 1"),
-        (UserKFold(min_events=0), "min_events must be an int >= 2, got 0"),
+        (UserKFold(min_events=0), r"min_events must be in \[2, inf\], got 0"),
+        (UserKFold(cold_targets="drop"), "cold_targets must be one of .* got 'drop'"),
         (UserKFold(n_splits=500), "n_splits=500 is more than the"),
         (UserKFold(item_col="iid"), "no column 'iid'"),
-        (GlobalTemporalSplit(test_quantile=0.0), "test_quantile must be a float in"),
-        (GlobalTemporalSplit(test_quantile=1), "test_quantile must be a float in"),
+        (GlobalTemporalSplit(test_quantile=0.0), r"test_quantile must be in \(0, 1\), got 0.0"),
+        (GlobalTemporalSplit(test_quantile=1), r"test_quantile must be in \(0, 1\), got 1"),
         (GlobalTemporalSplit(n_splits=4, test_quantile=0.3), "n_splits \\* test_quantile"),
-        (GlobalTemporalSplit(min_history=0), "min_history must be an int >= 1, got 0"),
+        (GlobalTemporalSplit(min_history=0), r"min_history must be in \[1, inf\], got 0"),
+        (GlobalTemporalSplit(cold_targets=None), "cold_targets must be one of .* got None"),
         (GlobalTemporalSplit(n_splits=2, cutoff=5), "a single cutoff=5 makes one fold"),
         (GlobalTemporalSplit(cutoff=[5, 6]), "cutoff holds 2 values but n_splits=1"),
         (GlobalTemporalSplit(n_splits=2, cutoff=[6, 5]), "strictly increasing"),
@@ -550,13 +557,13 @@ def test_time_validation_split_errors_and_cold_option():
     X = pd.DataFrame({USER: [1, 2, 3], ITEM: [1, 2, 3], TIME: [0, 1, 2]})
     with pytest.raises(ValueError, match=r"no validation user: of 3 users \(3 rows\)"):
         time_validation_split(X, fraction=0.3)
-    with pytest.raises(ValueError, match="fraction must be a float in"):
+    with pytest.raises(ValueError, match=r"fraction must be in \(0, 1\), got 1.0"):
         time_validation_split(X, fraction=1.0)
     X = pd.DataFrame({USER: [1, 1, 2, 2], ITEM: [1, 2, 1, 1], TIME: [0, 5, 1, 6]})
     train, valid = time_validation_split(X, fraction=0.5)  # cold target kept by default
     assert valid.tolist() == [0, 1, 2, 3]
     with pytest.warns(DataDropWarning, match="dropped 1 of 2 validation users"):
-        train, valid = time_validation_split(X, fraction=0.5, exclude_cold_items=True)
+        train, valid = time_validation_split(X, fraction=0.5, cold_targets="exclude")
     assert valid.tolist() == [2, 3]
 
 
@@ -581,9 +588,194 @@ def test_last_event_validation_split_errors():
     X = pd.DataFrame({USER: [1, 1, 2], ITEM: [1, 2, 3], TIME: [0, 1, 2]})
     with pytest.raises(ValueError, match=r"no user has >= 3 events .* 2 users and 3 rows"):
         last_event_validation_split(X)
-    with pytest.raises(ValueError, match="min_events must be an int >= 2"):
+    with pytest.raises(ValueError, match=r"min_events must be in \[2, inf\], got 1"):
         last_event_validation_split(X, min_events=1)
-    with pytest.raises(ValueError, match="fraction must be a float in"):
+    with pytest.raises(ValueError, match=r"fraction must be in \(0, 1\), got 0"):
         last_event_validation_split(X, fraction=0)
     with pytest.raises(ValueError, match="random_state must be"):
         last_event_validation_split(X, random_state="x", min_events=2)
+
+
+# --------------------------------------------------------------------------- cold targets
+def cold_frame() -> pd.DataFrame:
+    """Every splitter below drops someone: cold last items ("z", "y") and repeated targets.
+
+    user 1: a z a, user 2: a b, user 3: a b a, user 4: b a, user 5: c y (times 0, 1, 2, ...;
+    user 5's second event at time 3).
+    """
+    return pd.DataFrame(
+        {
+            USER: [1, 1, 1, 2, 2, 3, 3, 3, 4, 4, 5, 5],
+            ITEM: ["a", "z", "a", "a", "b", "a", "b", "a", "b", "a", "c", "y"],
+            TIME: [0, 1, 2, 0, 1, 0, 1, 2, 0, 1, 0, 3],
+        }
+    )
+
+
+DROPPING = [
+    LeaveLastOut(cold_targets="exclude", exclude_seen_targets=True),
+    UserKFold(n_splits=2, shuffle=False, cold_targets="exclude", exclude_seen_targets=True),
+    GlobalTemporalSplit(cutoff=1, cold_targets="exclude", exclude_seen_targets=True),
+]
+
+
+def test_cold_targets_default_is_the_protocol_default():
+    for splitter in (LeaveLastOut, UserKFold, GlobalTemporalSplit):
+        assert splitter().cold_targets == DEFAULT_COLD_TARGETS == "miss"
+    for helper in (time_validation_split, last_event_validation_split):
+        assert inspect.signature(helper).parameters["cold_targets"].default == "miss"
+
+
+@pytest.mark.parametrize("cv", DROPPING, ids=repr)
+def test_cold_targets_miss_keeps_cold_users(cv):
+    """With "miss" a user whose target item is not in the training rows stays tested."""
+    X = cold_frame()
+    params = {**vars(cv), "exclude_seen_targets": False}
+    miss = cv.__class__(**{**params, "cold_targets": "miss"})
+    n_cold = 0
+    for train, test in folds(miss, X):  # no warning (warnings are errors here)
+        targets = check_contract(X, train, test)
+        train_items = set(X.loc[train, ITEM])
+        n_cold += sum(X.loc[row, ITEM] not in train_items for row in targets)
+    assert n_cold > 0, "the frame has cold targets"
+    assert (miss.split_info(X)["n_dropped_cold_item_users"] == 0).all()
+    exclude = cv.__class__(**{**params, "cold_targets": "exclude"})
+    assert exclude.split_info(X)["n_dropped_cold_item_users"].sum() == n_cold
+
+
+@pytest.mark.parametrize("cv", DROPPING, ids=repr)
+def test_drop_warning_says_where_the_dropped_users_rows_are(cv):
+    X = cold_frame()
+    keep_all = cv.__class__(**{**vars(cv), "cold_targets": "miss", "exclude_seen_targets": False})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        found = folds(cv, X)
+    messages = {
+        int(re.search(r"fold (\d+) dropped", str(w.message)).group(1)): str(w.message)
+        for w in caught
+    }
+    assert len(messages) == len(caught) == len(found), "one warning per fold, each drops"
+    for fold, ((train, test), (_, all_test)) in enumerate(zip(found, folds(keep_all, X))):
+        message = messages[fold]
+        dropped = set(X.loc[all_test, USER]) - set(X.loc[test, USER])
+        rows = np.flatnonzero(X[USER].isin(dropped))
+        in_train = int(np.isin(rows, train).sum())
+        assert not np.isin(rows, test).any(), "a dropped user's row is in the test fold"
+        assert f"dropped {len(dropped)} of" in message
+        if in_train:
+            verb = "is" if in_train == 1 else "are"
+            expected = (
+                f"Of their {len(rows)} rows, {in_train} {verb} in the training fold and "
+                f"{len(rows) - in_train} in neither side of the fold."
+            )
+        else:
+            expected = f"Their {len(rows)} rows are in neither side of the fold."
+        assert message.endswith(expected), message
+        if isinstance(cv, UserKFold):  # a test user never trains its own fold
+            assert in_train == 0
+        elif isinstance(cv, LeaveLastOut):  # only the targets leave the training fold
+            assert len(rows) - in_train == len(dropped)
+        else:  # time alone decides: rows before the cut-off train
+            times = X[TIME].to_numpy()[rows]
+            assert in_train == int((times < cv.cutoff).sum()) > 0
+
+
+@pytest.mark.parametrize("cv", DROPPING, ids=repr)
+def test_drop_warning_points_at_the_callers_line(cv):
+    X = cold_frame()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cv.split(X)
+    assert caught and all(issubclass(w.category, DataDropWarning) for w in caught)
+    assert {w.filename for w in caught} == {__file__}
+    # through scikit-learn, the warning points at the line calling scikit-learn
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cross_validate(LeakCheckingPopularity(), X, cv=cv, error_score="raise")
+    drops = [w for w in caught if issubclass(w.category, DataDropWarning)]
+    assert drops and {w.filename for w in drops} == {__file__}
+
+
+def test_validation_split_warnings_point_at_the_callers_line():
+    X = cold_frame()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        time_validation_split(X, fraction=0.3, cold_targets="exclude")
+        last_event_validation_split(X, fraction=0.99, min_events=2, cold_targets="exclude")
+    assert len(caught) == 2 and {w.filename for w in caught} == {__file__}
+    assert all("validation users" in str(w.message) for w in caught)
+
+
+# --------------------------------------------------------------------------- one cut rule
+@pytest.mark.parametrize(
+    "seed, n_users, n_splits, share, expected",
+    [  # cut-offs of the splitter before it used skseqrec.protocol.rolling_cutoffs
+        (7, 60, 1, 0.1, [2970]),
+        (9, 80, 3, 0.1, [3210, 3670, 4130]),
+        (14, 60, 2, 0.15, [2100, 2550]),
+        (8, 60, 1, 0.2, [2290]),
+        (17, 60, 2, 0.2, [1710, 2280]),
+    ],
+)
+def test_cutoffs_follow_the_protocol_cut_rule(seed, n_users, n_splits, share, expected):
+    X = random_frame(seed, n_users=n_users)
+    cutoffs = GlobalTemporalSplit(n_splits=n_splits, test_quantile=share).get_cutoffs(X)
+    assert cutoffs == expected == rolling_cutoffs(X[TIME].to_numpy(), n_splits, share)
+    if n_splits == 1:
+        train, _ = time_validation_split(X, fraction=share)
+        assert X[TIME].to_numpy()[train].max() < cutoffs[0]
+        assert (X[TIME].to_numpy() < cutoffs[0]).sum() == len(train)
+
+
+# --------------------------------------------------------------------------- bad parameters
+BAD_VALUES = {
+    "n_splits": 0,
+    "test_size": 0,
+    "min_events": 1.5,
+    "min_history": 0,
+    "cold_targets": "drop",
+    "exclude_seen_targets": "yes",
+    "shuffle": 1,
+    "random_state": "seed",
+    "cutoff": "tomorrow",
+    "test_quantile": 1.5,
+    "fraction": 1.0,
+    "user_col": 3,
+    "item_col": "",
+    "time_col": None,
+}
+PUBLIC = [
+    getattr(skseqrec.model_selection, name)
+    for name in skseqrec.model_selection.__all__
+    if getattr(skseqrec.model_selection, name).__module__ == LeaveLastOut.__module__
+]
+
+
+def test_every_public_name_of_the_module_is_covered():
+    names = {obj.__name__ for obj in PUBLIC}
+    assert names == {
+        "GlobalTemporalSplit",
+        "LeaveLastOut",
+        "UserKFold",
+        "last_event_validation_split",
+        "time_validation_split",
+    }
+
+
+@pytest.mark.parametrize("public", PUBLIC, ids=lambda obj: obj.__name__)
+def test_every_bad_parameter_raises_invalid_parameter_error(public):
+    X = random_frame(23)
+    names = [n for n in inspect.signature(public).parameters if n != "X"]
+    assert set(names) <= set(BAD_VALUES), "give each new parameter a bad value"
+    for name in names:
+        value = BAD_VALUES[name]
+        if inspect.isclass(public):
+            call = public(**{name: value}).split
+        else:
+            call = lambda X, name=name, value=value: public(X, **{name: value})  # noqa: E731
+        with pytest.raises(InvalidParameterError) as info:
+            call(X)
+        message = str(info.value)
+        assert message.startswith(f"{public.__name__}: "), message
+        assert name in message and repr(value) in message, message
+        assert isinstance(info.value, ValueError) and isinstance(info.value, TypeError)

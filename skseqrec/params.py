@@ -1,0 +1,212 @@
+"""Declarative parameter checks shared by every public skseqrec class.
+
+Each class declares ``name -> checker`` once and calls :func:`validate_params` at the start
+of ``fit``/``split``/``transform`` (never in ``__init__``). Every failure raises
+:class:`~skseqrec.exceptions.InvalidParameterError` (a ``ValueError`` and a ``TypeError``)
+whose message names the class, the parameter and the value.
+
+Examples
+--------
+>>> from skseqrec.params import Interval, validate_values
+>>> validate_values({"k": 0}, {"k": Interval(int, 1)}, owner="f")
+Traceback (most recent call last):
+...
+skseqrec.exceptions.InvalidParameterError: f: k must be in [1, inf], got 0.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .exceptions import InvalidParameterError
+
+__all__ = [
+    "AnyOf",
+    "Boolean",
+    "Callbacks",
+    "Device",
+    "Interval",
+    "Options",
+    "RandomState",
+    "String",
+    "store_params",
+    "validate_params",
+    "validate_values",
+]
+
+
+class Interval:
+    """A number in ``[low, high]`` (bounds optional; ``closed`` says which are inclusive)."""
+
+    def __init__(self, kind, low=None, high=None, *, closed="both", allow_none=False):
+        self.kind, self.low, self.high, self.closed, self.allow_none = (
+            kind,
+            low,
+            high,
+            closed,
+            allow_none,
+        )
+
+    def check(self, name, value):
+        if value is None and self.allow_none:
+            return
+        integral = isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+        ok_type = (
+            integral
+            if self.kind is int
+            else (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)))
+        )
+        if not ok_type:
+            kind = "an int" if self.kind is int else "a number"
+            none = " or None" if self.allow_none else ""
+            raise InvalidParameterError(
+                f"{name} must be {kind}{none}, got {value!r} ({type(value).__name__})."
+            )
+        low_ok = self.low is None or (
+            value >= self.low if self.closed in ("both", "left") else value > self.low
+        )
+        high_ok = self.high is None or (
+            value <= self.high if self.closed in ("both", "right") else value < self.high
+        )
+        if not (low_ok and high_ok and np.isfinite(value)):
+            left = "[" if self.closed in ("both", "left") else "("
+            right = "]" if self.closed in ("both", "right") else ")"
+            low = "-inf" if self.low is None else self.low
+            high = "inf" if self.high is None else self.high
+            raise InvalidParameterError(
+                f"{name} must be in {left}{low}, {high}{right}, got {value!r}."
+            )
+
+
+class Options:
+    """One of a fixed set of values."""
+
+    def __init__(self, *options):
+        self.options = options
+
+    def check(self, name, value):
+        try:
+            ok = any(
+                value is o or (isinstance(value, type(o)) and value == o) for o in self.options
+            )
+        except (TypeError, ValueError):  # arrays and other values without a plain ==
+            ok = False
+        if not ok:
+            raise InvalidParameterError(
+                f"{name} must be one of {list(self.options)!r}, got {value!r}."
+            )
+
+
+class Boolean:
+    """``True`` or ``False`` (numpy booleans too)."""
+
+    def check(self, name, value):
+        if not isinstance(value, (bool, np.bool_)):
+            raise InvalidParameterError(f"{name} must be True or False, got {value!r}.")
+
+
+class RandomState:
+    """None, an int or a numpy ``RandomState``."""
+
+    def check(self, name, value):
+        if value is None or (
+            isinstance(value, (numbers.Integral, np.random.RandomState))
+            and not isinstance(value, (bool, np.bool_))
+        ):
+            return
+        raise InvalidParameterError(
+            f"{name} must be None, an int or a numpy RandomState, got {value!r}."
+        )
+
+
+class String:
+    """A non-empty string."""
+
+    def check(self, name, value):
+        if not isinstance(value, str) or not value:
+            raise InvalidParameterError(f"{name} must be a non-empty string, got {value!r}.")
+
+
+class Device:
+    """``"auto"``, a device string or a ``torch.device``."""
+
+    def check(self, name, value):
+        import torch
+
+        if value is None or isinstance(value, (str, torch.device)):
+            return
+        raise InvalidParameterError(
+            f"{name} must be 'auto', a device string or a torch.device, got {value!r}."
+        )
+
+
+class Callbacks:
+    """None or a list of :class:`~skseqrec.training.Callback` objects."""
+
+    def check(self, name, value):
+        from .training import Callback
+
+        if value is None:
+            return
+        if not isinstance(value, (list, tuple)):
+            raise InvalidParameterError(
+                f"{name} must be None or a list of skseqrec.training.Callback, got {value!r}."
+            )
+        for position, callback in enumerate(value):
+            if not isinstance(callback, Callback):
+                raise InvalidParameterError(
+                    f"{name}[{position}] must be a skseqrec.training.Callback, got "
+                    f"{callback!r} ({type(callback).__name__})."
+                )
+
+
+class AnyOf:
+    """Passes when any of the given checkers passes (e.g. ``True``/``False`` or an int)."""
+
+    def __init__(self, *checkers, description: str):
+        self.checkers = checkers
+        self.description = description
+
+    def check(self, name, value):
+        for checker in self.checkers:
+            try:
+                checker.check(name, value)
+                return
+            except InvalidParameterError:
+                continue
+        raise InvalidParameterError(f"{name} must be {self.description}, got {value!r}.")
+
+
+def validate_values(values: dict, specs: dict, *, owner: str | None = None) -> None:
+    """Check ``values`` (name -> value) against ``specs`` (name -> checker).
+
+    Raises
+    ------
+    InvalidParameterError
+        The first bad value; the message starts with ``owner`` when given.
+    """
+    for name, spec in specs.items():
+        try:
+            spec.check(name, values[name])
+        except InvalidParameterError as exc:
+            if owner is None:
+                raise
+            raise InvalidParameterError(f"{owner}: {exc}") from None
+
+
+def validate_params(estimator, specs: dict) -> None:
+    """Check ``estimator``'s parameters (``get_params(deep=False)``) against ``specs``."""
+    validate_values(estimator.get_params(deep=False), specs, owner=type(estimator).__name__)
+
+
+def store_params(estimator, params: dict) -> None:
+    """Set each constructor argument as an attribute, unchanged (``__init__`` stores only).
+
+    Call as ``store_params(self, locals())`` first thing in ``__init__``; scikit-learn
+    reads the parameters back from the signature, so the names must match.
+    """
+    for name, value in params.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)

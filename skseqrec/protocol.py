@@ -1,0 +1,393 @@
+"""The evaluation protocol, written once.
+
+Every number skseqrec reports goes through this module: fit-time validation (early
+stopping), ``score``, :func:`~skseqrec.model_selection.make_ranking_scorer`,
+:func:`skseqrec.evaluate`, the splitters' TIME cut-off and the benchmark harness.
+
+- **Cut rule** (:func:`time_cutoff`): the cut-off ``T`` of a share ``f`` of events is the
+  time of the ``ceil(f * n)``-th latest event (at least one); events before ``T`` train,
+  events at or after ``T`` are on the evaluation side.
+- **LOO** (:func:`last_event_holdout`): a user's chronologically last event is the target,
+  the earlier ones are the history. **TIME** (:func:`first_after_holdout`): a user's first
+  event at or after ``T`` is the target, the events before ``T`` the history.
+- **Cold targets** (``cold_targets``): a target item the model does not know (never in its
+  training data) cannot be recommended. ``"miss"`` (the default everywhere) keeps the user
+  and counts the target as a miss; ``"exclude"`` leaves the user out. Both are counted.
+- **Ranking**: the estimator's public :meth:`~skseqrec.estimators.BaseRecommender.rank`
+  over the full catalogue, items of the history excluded by default; lists shorter than
+  ``k`` are padded with empty slots that never match a target.
+- **Metrics**: :func:`metric_values` over the ranked matrix, for every metric and cut-off.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .data import Sequences
+from .exceptions import DataDropWarning
+from .metrics import get_metric
+from .params import Options
+
+__all__ = [
+    "COLD_TARGETS",
+    "DEFAULT_COLD_TARGETS",
+    "Holdout",
+    "ProtocolScores",
+    "first_after_holdout",
+    "frame_holdout",
+    "last_event_holdout",
+    "metric_values",
+    "pad_ranked",
+    "resolve_recommender",
+    "rolling_cutoffs",
+    "score_holdout",
+    "time_cutoff",
+    "warn_dropped",
+    "user_stacklevel",
+]
+
+#: Policies for targets whose item the model does not know.
+COLD_TARGETS = ("miss", "exclude")
+#: The one default of every ``cold_targets`` parameter.
+DEFAULT_COLD_TARGETS = "miss"
+COLD_TARGETS_SPEC = Options(*COLD_TARGETS)
+
+
+# ---------------------------------------------------------------------------- warnings
+def user_stacklevel() -> int:
+    """Stack level of the first frame outside skseqrec (and outside scikit-learn/joblib).
+
+    ``warnings.warn(..., stacklevel=user_stacklevel())`` then points at the user's line,
+    whatever path (fit, recommend, score, a scorer inside a search, load) led there.
+    """
+    frame = inspect.currentframe().f_back
+    level = 1
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module.split(".")[0] not in ("skseqrec", "sklearn", "joblib", "contextlib"):
+            return level
+        frame = frame.f_back
+        level += 1
+    return 1
+
+
+def warn_dropped(what: str, count: int, total: int, why: str, category=DataDropWarning) -> None:
+    """Warn ``"{count} of {total} {what} {why}."`` at the user's line when ``count > 0``."""
+    if count:
+        warnings.warn(f"{count} of {total} {what} {why}.", category, stacklevel=user_stacklevel())
+
+
+# ---------------------------------------------------------------------------- cut rule
+def time_cutoff(times: np.ndarray, fraction: float):
+    """The cut-off leaving the last ``fraction`` of events (at least one) at or after it.
+
+    Parameters
+    ----------
+    times : ndarray
+        Event times (any sortable dtype).
+    fraction : float
+        Share of events on the evaluation side, in (0, 1].
+
+    Returns
+    -------
+    scalar
+        ``sorted(times)[n - ceil(fraction * n)]``.
+
+    Examples
+    --------
+    >>> time_cutoff(np.arange(100), 0.05)
+    95
+    """
+    ordered = np.sort(np.asarray(times), kind="stable")
+    n = len(ordered)
+    if n == 0:
+        raise ValueError("time_cutoff needs at least one event.")
+    n_after = min(max(int(math.ceil(fraction * n - 1e-9)), 1), n)
+    return ordered[n - n_after].item()
+
+
+def rolling_cutoffs(times: np.ndarray, n_splits: int, share: float) -> list:
+    """Cut-offs of ``n_splits`` rolling folds: fold ``j`` leaves ``(n_splits - j) * share``."""
+    return [time_cutoff(times, (n_splits - j) * share) for j in range(n_splits)]
+
+
+# ---------------------------------------------------------------------------- holdouts
+@dataclass
+class Holdout:
+    """Evaluated users' input histories and one target event each.
+
+    Attributes
+    ----------
+    history : Sequences
+        One sequence per evaluated user (item codes; may hold 0 for unknown items).
+    targets : ndarray of int64
+        Target item code of each sequence (0 = unknown to the model).
+    weights : ndarray or None
+        The targets' ``y`` when the sequences carry it.
+    target_times : ndarray or None
+        The targets' times.
+    """
+
+    history: Sequences
+    targets: np.ndarray
+    weights: np.ndarray | None = None
+    target_times: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def known_history(self) -> Holdout:
+        """The same holdout with unknown items (code 0) removed from the histories."""
+        history = self.history.filter_events(self.history.items > 0)
+        return Holdout(history, self.targets, self.weights, self.target_times)
+
+
+def last_event_holdout(sequences: Sequences, chosen=None) -> tuple[Sequences, Holdout]:
+    """Protocol LOO: hold out the last event of each chosen sequence.
+
+    Parameters
+    ----------
+    sequences : Sequences
+    chosen : ndarray of int or bool, default=None
+        Sequences to hold out from (default: every sequence with at least two events).
+
+    Returns
+    -------
+    train : Sequences
+        Every event except the held-out targets.
+    holdout : Holdout
+        The chosen sequences without their last event, and those events.
+    """
+    if chosen is None:
+        chosen = np.flatnonzero(sequences.lengths >= 2)
+    chosen = np.asarray(chosen)
+    if chosen.dtype == bool:
+        chosen = np.flatnonzero(chosen)
+    held_out = sequences.last(1)[chosen]
+    keep = np.ones(sequences.n_events, dtype=bool)
+    keep[held_out] = False
+    weights = None if sequences.weights is None else sequences.weights[held_out]
+    holdout = Holdout(
+        sequences.select(chosen).drop_last(1),
+        sequences.items[held_out],
+        weights,
+        sequences.times[held_out],
+    )
+    return sequences.filter_events(keep), holdout
+
+
+def first_after_holdout(
+    sequences: Sequences, cutoff, *, min_history: int = 1
+) -> tuple[Sequences, Holdout]:
+    """Protocol TIME: train before ``cutoff``; target = each user's first event at/after it.
+
+    Users with at least ``min_history`` events before the cut-off and one at or after it
+    are evaluated; their history is every event before the cut-off.
+
+    Returns
+    -------
+    train : Sequences
+        Events before ``cutoff`` (sequences may be empty).
+    holdout : Holdout
+    """
+    before = sequences.times < cutoff
+    user_index = np.repeat(np.arange(len(sequences)), sequences.lengths)
+    n_before = np.bincount(user_index[before], minlength=len(sequences))
+    n_after = sequences.lengths - n_before
+    chosen = np.flatnonzero((n_before >= min_history) & (n_after >= 1))
+    train = sequences.filter_events(before)
+    # events are chronological within a user: the first one at/after the cut is at
+    # offset + n_before
+    held_out = sequences.offsets[chosen] + n_before[chosen]
+    weights = None if sequences.weights is None else sequences.weights[held_out]
+    holdout = Holdout(
+        train.select(chosen), sequences.items[held_out], weights, sequences.times[held_out]
+    )
+    return train, holdout
+
+
+def frame_holdout(estimator, X, *, name: str = "X") -> Holdout:
+    """LOO inside ``X``: each user's last row is the target, the earlier rows the history.
+
+    What ``score``, the scorers and :func:`skseqrec.evaluate` rank: a test fold of the
+    skseqrec splitters holds, per test user, the history rows and then the target row.
+    Users with a single row are skipped (counted in a warning); history items unknown to
+    the model are ignored (counted); target codes are 0 when the item is unknown.
+    """
+    _, users, sequences = estimator.encode_history(X, name=name, keep_unknown=True)
+    eligible = sequences.lengths >= 2
+    if not eligible.any():
+        raise ValueError(
+            f"{name} has no user with two events ({len(sequences)} users, "
+            f"{sequences.n_events} rows); each evaluated user needs a history and a last "
+            "event (the target)."
+        )
+    warn_dropped(
+        f"users of {name}",
+        int((~eligible).sum()),
+        len(sequences),
+        "have a single event and are not evaluated",
+    )
+    _, holdout = last_event_holdout(sequences, eligible)
+    known = holdout.history.items > 0
+    warn_dropped(
+        f"history rows of {name}",
+        int((~known).sum()),
+        len(known),
+        "have items unknown to the fitted model and are ignored",
+    )
+    estimator.check_leak(holdout, users, name=name)
+    return holdout.known_history()
+
+
+def resolve_recommender(model, X, *, fitted: bool = True):
+    """The skseqrec recommender inside ``model`` and ``X`` as that recommender sees it.
+
+    ``model`` may be a recommender, a Pipeline ending in one (its earlier steps
+    transform ``X``; unfitted pipelines only when ``fitted=False``) or a fitted search
+    (``best_estimator_``).
+
+    Raises
+    ------
+    TypeError
+        ``model`` holds no skseqrec recommender (the message names what it is).
+    """
+    from sklearn.pipeline import Pipeline
+
+    inner = model
+    if fitted and hasattr(inner, "best_estimator_"):
+        inner = inner.best_estimator_
+    if isinstance(inner, Pipeline):
+        if fitted and X is not None and len(inner.steps) > 1:
+            X = inner[:-1].transform(X)
+        inner = inner.steps[-1][1]
+    if not (hasattr(inner, "rank") and hasattr(inner, "encode_history")):
+        raise TypeError(
+            f"expected a skseqrec recommender, a Pipeline ending in one or a fitted search "
+            f"over one; got {type(model).__name__}"
+            + (f" ending in {type(inner).__name__}" if inner is not model else "")
+            + "."
+        )
+    return inner, X
+
+
+# ---------------------------------------------------------------------------- scoring
+def pad_ranked(ranked: np.ndarray, k: int) -> np.ndarray:
+    """``ranked`` with empty slots (code 0) appended up to ``k`` columns."""
+    if ranked.shape[1] >= k:
+        return ranked
+    return np.pad(ranked, ((0, 0), (0, k - ranked.shape[1])))
+
+
+def metric_values(ranked, targets, metrics, ks, *, n_items: int) -> dict:
+    """``{"<metric>@<k>": value}`` for every metric and cut-off.
+
+    Parameters
+    ----------
+    ranked : ndarray (n_users, >= max(ks))
+        Ranked item codes; 0 marks an empty slot.
+    targets : ndarray (n_users,)
+        Target codes; a negative code is a target that can never be hit (cold, "miss").
+    metrics : sequence of str or callable
+        Names for :func:`skseqrec.metrics.get_metric`, ``"coverage"``, or functions
+        ``metric(ranked, targets, k=k)``.
+    ks : sequence of int
+    n_items : int
+        Catalogue size (coverage).
+    """
+    values = {}
+    for metric in metrics:
+        name = metric if isinstance(metric, str) else getattr(metric, "__name__", "metric")
+        for k in ks:
+            if metric == "coverage":
+                top = ranked[:, :k]
+                values[f"{name}@{k}"] = float(len(np.unique(top[top > 0])) / n_items)
+            else:
+                function = get_metric(metric) if isinstance(metric, str) else metric
+                values[f"{name}@{k}"] = float(function(ranked, targets, k=k))
+    return values
+
+
+@dataclass
+class ProtocolScores:
+    """Metric values of one evaluation and the counts behind them."""
+
+    values: dict
+    n_users: int
+    n_cold_targets: int
+    n_excluded_users: int
+    cold_targets: str
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def n_evaluated_users(self) -> int:
+        return self.n_users - self.n_excluded_users
+
+
+def score_holdout(
+    estimator,
+    holdout: Holdout,
+    metrics=("ndcg",),
+    ks=(10,),
+    *,
+    exclude_seen: bool = True,
+    cold_targets: str = DEFAULT_COLD_TARGETS,
+    warn: bool = True,
+) -> ProtocolScores:
+    """Rank every holdout user's catalogue with ``estimator.rank`` and compute the metrics.
+
+    Parameters
+    ----------
+    estimator : fitted skseqrec recommender
+    holdout : Holdout
+        Histories of known items (see :meth:`Holdout.known_history`) and target codes.
+    metrics, ks
+        See :func:`metric_values`.
+    exclude_seen : bool, default=True
+    cold_targets : {"miss", "exclude"}, default="miss"
+        Targets unknown to the model count as misses, or their users are left out.
+    warn : bool, default=True
+        Warn with the number of cold targets (a ``DataDropWarning``).
+    """
+    COLD_TARGETS_SPEC.check("cold_targets", cold_targets)
+    targets = holdout.targets
+    cold = targets == 0
+    n_cold = int(cold.sum())
+    history = holdout.history
+    if cold_targets == "exclude" and n_cold:
+        history = history.select(~cold)
+        targets = targets[~cold]
+    if warn:
+        what = (
+            "counted as misses (cold_targets='miss')"
+            if cold_targets == "miss"
+            else "left out (cold_targets='exclude')"
+        )
+        warn_dropped(
+            "evaluated users' targets",
+            n_cold,
+            len(holdout),
+            f"are items unknown to the model; they are {what}",
+        )
+    width = max(ks)
+    if len(targets):
+        ranked, _ = estimator.rank(history, width, exclude_seen=exclude_seen)
+        ranked = pad_ranked(ranked, width)
+        # an unknown target (code 0) must never match an empty slot (also code 0)
+        values = metric_values(
+            ranked, np.where(targets == 0, -1, targets), metrics, ks, n_items=estimator.n_items_
+        )
+    else:
+        values = {f"{m}@{k}": float("nan") for m in metrics for k in ks}
+    return ProtocolScores(
+        values=values,
+        n_users=len(holdout),
+        n_cold_targets=n_cold,
+        n_excluded_users=n_cold if cold_targets == "exclude" else 0,
+        cold_targets=cold_targets,
+    )
