@@ -9,7 +9,8 @@ Protocols (../shared/PROTOCOL.md), full-catalogue ranking, seen items excluded:
 * ``loo``: test target = each user's last event; the model is fitted on everything before
   each user's last two events and early-stopped on the second-to-last (``X_valid``); at test
   time the input is the whole history before the target (validation event included).
-* ``time``: cut-off T leaves the last 5 % of events after it; train on events before T
+* ``time``: cut-off T leaves the last 5 % of events at or after it (the package's rule,
+  :func:`skseqrec.protocol.time_cutoff`); train on events before T
   (early stopping carves its validation set out of that with the same rule); test users
   have events on both sides; target = first event at/after T, input = all events before T.
 """
@@ -33,8 +34,9 @@ import torch
 from sklearn.base import clone
 
 import skseqrec
-from skseqrec import metrics
+from skseqrec import protocol
 from skseqrec.datasets import shared_data_path
+from skseqrec.model_selection import GlobalTemporalSplit, LeaveLastOut
 from skseqrec.training import TimeBudget
 
 from .models import MODELS
@@ -57,40 +59,67 @@ def load_dataset(name: str) -> tuple[pd.DataFrame, str, str]:
     return frame[["user_id", "item_id", "timestamp"]], str(path), digest
 
 
-def _chronological(frame):
-    return frame.sort_values(["user_id", "timestamp"], kind="stable")
+def split(frame, protocol, test_quantile=0.05):
+    """The protocol's test split, made by the package's splitters (one cut rule).
+
+    Returns ``(fit, valid, context, targets, test_fold, cutoff)``: ``fit`` trains the
+    model-selection model and ``valid`` is its ``X_valid`` (LOO; None under TIME, where
+    the estimator carves its validation out of ``fit`` with the same rule); ``context``
+    is the final model's training data and the test users' input; ``targets`` one row
+    per test user; ``test_fold`` the rows ``skseqrec.evaluate`` scores.
+    """
+    if protocol == "loo":
+        splitter = LeaveLastOut()
+    else:
+        splitter = GlobalTemporalSplit(test_quantile=test_quantile)
+    train_index, test_index = next(splitter.split(frame))
+    context = frame.iloc[train_index]
+    test_fold = frame.iloc[test_index]
+    targets = frame.iloc[np.setdiff1d(test_index, train_index)]
+    cutoff = None
+    if protocol == "loo":
+        # model selection: the same rule one event earlier (second-to-last = validation)
+        fit_index, _ = next(LeaveLastOut().split(context))
+        return context.iloc[fit_index], context, context, targets, test_fold, cutoff
+    cutoff = splitter.get_cutoffs(frame)[0]
+    return context, None, context, targets, test_fold, cutoff
 
 
 def split_loo(frame):
-    """(fit data, validation frame, test context, test targets)."""
-    frame = _chronological(frame)
-    from_end = frame.groupby("user_id").cumcount(ascending=False)
-    fit = frame[from_end >= 2]
-    valid = frame[from_end >= 1]
-    return fit, valid, frame[from_end >= 1], frame[from_end == 0]
+    """(fit data, validation frame, test context, test targets) under Protocol LOO."""
+    fit, valid, context, targets, _, _ = split(frame, "loo")
+    return fit, valid, context, targets
 
 
-def split_time(frame, quantile=0.95):
-    frame = _chronological(frame)
-    cut = np.quantile(frame["timestamp"].to_numpy(), quantile, method="lower")
-    before = frame[frame["timestamp"] < cut]
-    after = frame[frame["timestamp"] >= cut]
-    users = np.intersect1d(before["user_id"].unique(), after["user_id"].unique())
-    targets = after[after["user_id"].isin(users)].groupby("user_id", sort=True).head(1)
-    return before, None, before[before["user_id"].isin(users)], targets, cut
+def split_time(frame, test_quantile=0.05):
+    """(fit data, None, test context, test targets, cut-off) under Protocol TIME."""
+    fit, valid, context, targets, _, cutoff = split(frame, "time", test_quantile)
+    test_users = targets["user_id"].unique()
+    return fit, valid, context[context["user_id"].isin(test_users)], targets, cutoff
 
 
-def evaluate(model, context, targets, ks=(10, 20)):
-    recs = model.recommend(context, top_k=max(ks), users=targets["user_id"].unique())
-    return score_recommendations(recs, targets, ks)
+KEYS = {"hit_rate": "hr", "ndcg": "ndcg", "mrr": "mrr"}
+
+
+def evaluate(model, frame, protocol, ks=(10, 20)):
+    """(HR/NDCG@ks and MRR@10, number of test users) of a fitted model: ``skseqrec.evaluate``
+    with ``fit=False`` on the protocol's test fold of ``frame``, the package's own number."""
+    table = skseqrec.evaluate(model, frame, protocol, k=ks, fit=False)
+    out = {}
+    for row in table.itertuples():
+        if row.metric in KEYS and (row.metric != "mrr" or row.k == 10):
+            out[f"{KEYS[row.metric]}@{row.k}"] = float(row.value)
+    return dict(sorted(out.items(), key=lambda kv: ("mrr" in kv[0], kv[0]))), int(
+        table["n_users"].iloc[0]
+    )
 
 
 def score_recommendations(recs, targets, ks=(10, 20)):
-    """(HR/NDCG@ks and MRR@10, number of test users) of a ``user_id,item_id,rank`` frame.
+    """(HR/NDCG@ks and MRR@10, number of test users) of a peer's ``user_id,item_id,rank`` lists.
 
     One target per user (``targets``: ``user_id,item_id``); the mean is over every target
     user, a user without a list (or with a short one) counts as a miss where it has none.
-    Used for our models (``evaluate``) and for peers' lists (``benchmarks.peers``).
+    The metric loop is the package's (:func:`skseqrec.protocol.metric_values`).
     """
     width = max(ks)
     ranked = recs.pivot(index="user_id", columns="rank", values="item_id")
@@ -98,11 +127,9 @@ def score_recommendations(recs, targets, ks=(10, 20)):
     truth = targets.set_index("user_id")["item_id"].loc[ranked.index].to_numpy()
     ranked = ranked.to_numpy()
     filled = np.where(pd.isna(ranked), -1, ranked)
-    out = {}
-    for k in ks:
-        out[f"hr@{k}"] = metrics.hit_rate_at_k(filled, truth, k=k)
-        out[f"ndcg@{k}"] = metrics.ndcg_at_k(filled, truth, k=k)
-    out["mrr@10"] = metrics.mrr_at_k(filled, truth, k=10)
+    values = protocol.metric_values(filled, truth, ("hit_rate", "ndcg"), ks, n_items=1)
+    values.update(protocol.metric_values(filled, truth, ("mrr",), (10,), n_items=1))
+    out = {f"{KEYS[key.split('@')[0]]}@{key.split('@')[1]}": v for key, v in values.items()}
     return out, len(truth)
 
 
@@ -137,11 +164,7 @@ def _parse_override(item: str):
 
 def run_one(args, frame, seed):
     factory = MODELS[args.model]
-    if args.protocol == "loo":
-        fit, valid, context, targets = split_loo(frame)
-        cut = None
-    else:
-        fit, valid, context, targets, cut = split_time(frame)
+    fit, valid, context, targets, _, cut = split(frame, args.protocol)
     model = factory(
         seed=seed,
         epochs=args.epochs,
@@ -190,7 +213,7 @@ def run_one(args, frame, seed):
             model.fit(final_data)
     fit_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    values, n_users = evaluate(model, context, targets)
+    values, n_users = evaluate(model, frame, args.protocol)
     eval_seconds = time.perf_counter() - started
     record = {
         "seed": seed,

@@ -35,8 +35,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import estimators as _estimators
-from . import params as P
+from . import estimators
 from ._version import __version__
 from .data import IdEncoder
 from .estimators import BaseRecommender
@@ -73,8 +72,8 @@ def _safetensors():
 def _estimator_classes() -> dict[str, type]:
     """The allowlist: public skseqrec estimators by class name. Nothing else is resolved."""
     classes = {}
-    for name in _estimators.__all__:
-        cls = getattr(_estimators, name)
+    for name in estimators.__all__:
+        cls = getattr(estimators, name)
         if (
             isinstance(cls, type)
             and issubclass(cls, BaseRecommender)
@@ -130,7 +129,7 @@ def save(estimator, path) -> None:
             f"{cls.__module__}.{cls.__qualname__}. Use joblib.dump for other objects (and load "
             "such pickles only from sources you trust)."
         )
-    state = dict(estimator.__getstate__())
+    state = dict(estimator.get_state())
     version = state.pop(_VERSION_STATE, __version__)
     params = estimator.get_params(deep=False)
     tensors: dict[str, torch.Tensor] = {}
@@ -209,7 +208,8 @@ def _encode_attribute(name: str, value, tensors: dict) -> dict:
             {key: _encode_scalar(v, f"{where}, epoch record {key!r}") for key, v in r.items()}
             for r in value.records
         ]
-        return {"kind": "history", "records": records}
+        batch_losses = [[float(v) for v in losses] for losses in value.batch_losses]
+        return {"kind": "history", "records": records, "batch_losses": batch_losses}
     if isinstance(value, np.ndarray) and value.dtype.kind in _NUMERIC_KINDS:
         tensors[prefix] = _array_tensor(value)
         return {"kind": "ndarray", "dtype": value.dtype.str}
@@ -454,7 +454,7 @@ def _build(document: dict, tensors: _Tensors, device) -> BaseRecommender:
             f"{len(encoder)} items."
         )
     if has_module:
-        if encoder is None or not hasattr(estimator, "_build_module"):
+        if encoder is None or not hasattr(estimator, "build_module"):
             raise ModelFormatError(f"the file holds module weights that {name} cannot use.")
         module_state = tensors.take_prefix(_MODULE_PREFIX)
         _check_module_state(estimator, len(encoder), module_state)
@@ -474,7 +474,7 @@ def _build(document: dict, tensors: _Tensors, device) -> BaseRecommender:
         raise ModelFormatError(f"skseqrec_version must be a string, got {version!r}.")
     state[_VERSION_STATE] = version
     # the same restore path as unpickling: version warning, module rebuild, device fallback
-    estimator.__setstate__(state)
+    estimator.set_state(state)
     return estimator
 
 
@@ -485,13 +485,8 @@ def _mapping(value, where: str) -> dict:
 
 
 def _check_params(estimator) -> None:
-    check = getattr(estimator, "_check_params", None)
-    specs = getattr(estimator, "_param_specs", None)
     try:
-        if check is not None:
-            check()
-        elif specs is not None:
-            P.validate_params(estimator, specs)
+        estimator.check_params()
     except (TypeError, ValueError) as exc:
         raise ModelFormatError(
             f"the saved parameters of {type(estimator).__name__} are invalid: {exc}"
@@ -566,7 +561,13 @@ def _decode_attribute(key: str, spec, tensors: _Tensors):
         records = spec.get("records")
         if not isinstance(records, list) or not all(_is_record(r) for r in records):
             raise ModelFormatError(f"{where}: history records must be objects of scalars.")
-        return History(records)
+        batch_losses = spec.get("batch_losses", [])
+        if not isinstance(batch_losses, list) or not all(
+            isinstance(losses, list) and all(type(v) in (int, float) for v in losses)
+            for losses in batch_losses
+        ):
+            raise ModelFormatError(f"{where}: batch losses must be lists of numbers.")
+        return History(records, batch_losses)
     if kind == "ndarray":
         return tensors.array(prefix, str(spec["dtype"]), where, ndim=None)
     return _decode_value(spec, where)
@@ -682,7 +683,7 @@ def _check_module_state(estimator, n_items: int, module_state: dict) -> None:
     """Compare the file's weights with the module these parameters build, allocating nothing."""
     try:
         with torch.random.fork_rng(devices=[]), torch.device("meta"):
-            expected = estimator._build_module(n_items).state_dict()
+            expected = estimator.build_module(n_items).state_dict()
     except Exception as exc:  # a module the saved parameters cannot build
         raise ModelFormatError(
             f"cannot build the {type(estimator).__name__} module from the saved parameters: {exc}"

@@ -326,7 +326,7 @@ def test_mixed_candidates_keep_each_ids_type(estimator, fitted):
 def test_mixed_users_argument_names_the_missing_user(estimator, fitted):
     with pytest.raises(
         ValueError,
-        match=r"1 of 2 users passed in `users` have no rows in X "
+        match=r"`users` holds ids that cannot be compared with the ids of column 'user_id' "
         r"\(e\.g\. 'x'\)",
     ):
         fitted(estimator).recommend(events(), users=[2, "x"])
@@ -341,8 +341,11 @@ def test_a_single_id_means_a_list_of_that_id(estimator, fitted):
     expected = model.recommend(X, top_k=2, users=[5])
     for scalar in (5, np.int64(5)):
         pd.testing.assert_frame_equal(model.recommend(X, top_k=2, users=scalar), expected)
-    with pytest.raises(ValueError, match=r"1 of 1 users passed in `users` have no rows in X"):
-        model.recommend(X, users=99)
+    with drop_warnings(r"1 of 1 users have no history in X .* most popular items"):
+        new_user = model.recommend(X, top_k=2, users=99)
+    pd.testing.assert_frame_equal(
+        new_user, model.recommend(None, top_k=2, users=[99]), check_dtype=False
+    )
     known = int(model.classes_[3])
     pd.testing.assert_frame_equal(
         model.recommend(X, top_k=1, exclude_seen=False, items=known),
@@ -582,7 +585,8 @@ def test_user_with_only_unknown_items_gets_popular_items(estimator, fitted):
     )
     with drop_warnings(
         r"2 of 8 rows of X have items unknown to the fitted model",
-        r"1 of 2 users have no item known to the model in X; they get the most popular items",
+        r"1 of 2 users have no history in X \(no rows, or only items unknown to the model\); "
+        r"they get the most popular items",
     ):
         recs = model.recommend(X, top_k=3)
     assert recs.groupby("user_id").size().to_dict() == {3: 3, 77: 3}

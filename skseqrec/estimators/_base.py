@@ -7,6 +7,7 @@ chunks the catalogue and builds output frames lives here once.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import numpy as np
@@ -365,7 +366,15 @@ class BaseRecommender(BaseEstimator):
             user_encoder = IdEncoder.from_values(data.users, data.user_dtype)
             if users is not None:
                 wanted = _id_array(users, user_encoder.classes)
-                user_encoder, _ = user_encoder.extend(wanted)
+                try:
+                    user_encoder, _ = user_encoder.extend(wanted)
+                except TypeError:  # ids that do not sort with X's ids (e.g. str and int)
+                    textual = isinstance(user_encoder.classes[0], str)
+                    odd = [u for u in wanted if isinstance(u, str) != textual]
+                    raise ValueError(
+                        f"`users` holds ids that cannot be compared with the ids of column "
+                        f"{self.user_col!r} (e.g. {(odd or list(wanted))[0]!r})."
+                    ) from None
             history_items = self.item_encoder_.encode(data.items)
             known = history_items > 0
             warn_dropped(
@@ -518,6 +527,19 @@ class BaseRecommender(BaseEstimator):
         return score_holdout(self, holdout, ("ndcg",), (10,)).values["ndcg@10"]
 
     # ----------------------------------------------------------------- state
+    def get_state(self) -> dict:
+        """The fitted state as a dict of plain values, arrays, id encoders and tensors.
+
+        What ``pickle`` and :func:`skseqrec.save` store besides the parameters; restore it
+        on a fresh instance built with the same parameters with :meth:`set_state`.
+        """
+        return self.__getstate__()
+
+    def set_state(self, state: dict) -> None:
+        """Restore a state from :meth:`get_state` (the module is rebuilt, moved to an
+        available device, and a version mismatch warns)."""
+        self.__setstate__(dict(state))
+
     def __getstate__(self):
         # object.__getstate__ returns the live __dict__: copy before changing anything
         state = dict(super().__getstate__())
@@ -533,6 +555,11 @@ class BaseRecommender(BaseEstimator):
                 VersionMismatchWarning,
                 stacklevel=2,
             )
+        # parameters added since the pickle was written take their defaults
+        for name, parameter in inspect.signature(type(self).__init__).parameters.items():
+            missing = name not in state and name not in self.__dict__
+            if missing and parameter.default is not inspect.Parameter.empty:
+                state[name] = parameter.default
         super().__setstate__(state)
 
 

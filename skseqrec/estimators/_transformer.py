@@ -403,7 +403,8 @@ class TransformerRecommender(BaseRecommender):
     def _prepare_training(self, train: Sequences) -> None:
         """Hook run once before training (e.g. item statistics a loss needs)."""
 
-    def _check_params(self) -> None:
+    def check_params(self) -> None:
+        """Validate the parameters (``fit`` does it first); raise InvalidParameterError."""
         P.validate_params(self, self._param_specs)
         owner = type(self).__name__
 
@@ -514,7 +515,7 @@ class TransformerRecommender(BaseRecommender):
         return 1e-9 if is_datetime else _SECONDS[self.time_unit]
 
     def _fit(self, X, y, X_valid, partial):
-        self._check_params()
+        self.check_params()
         fitted = self.__sklearn_is_fitted__()
         warm = (self.warm_start or partial) and fitted
         if self._uses_times and not warm:

@@ -50,6 +50,10 @@ class PopularityRecommender(BaseRecommender):
         self.item_col = item_col
         self.time_col = time_col
 
+    def check_params(self) -> None:
+        """Validate the parameters (``fit`` does it first); raise InvalidParameterError."""
+        P.validate_params(self, self._param_specs)
+
     def fit(self, X, y=None):
         """Count events per item.
 
@@ -63,7 +67,7 @@ class PopularityRecommender(BaseRecommender):
         -------
         self
         """
-        P.validate_params(self, self._param_specs)
+        self.check_params()
         data = self._check(X, y)
         self.item_encoder_ = IdEncoder.from_values(data.items, data.item_dtype)
         self.item_counts_ = np.bincount(

@@ -16,6 +16,11 @@ class History:
         self.records = list(records or [])
         self.batch_losses = [list(b) for b in (batch_losses or [])]
 
+    def __setstate__(self, state):
+        # histories pickled before batch losses were recorded have none
+        state.setdefault("batch_losses", [])
+        self.__dict__.update(state)
+
     def append(self, record: dict) -> None:
         self.records.append(dict(record))
 

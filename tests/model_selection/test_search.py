@@ -15,6 +15,7 @@ from sklearn.model_selection import (
 from sklearn.pipeline import Pipeline
 
 from skseqrec import PopularityRecommender, SASRecClassifierEstimator, evaluate
+from skseqrec.protocol import frame_holdout
 from skseqrec.model_selection import (
     GlobalTemporalSplit,
     LeaveLastOut,
@@ -167,7 +168,8 @@ def test_score_never_sees_the_target_as_input(interactions):
     # a popularity model excludes seen items; if the target were in the input history it
     # could never be recommended, so hits prove the target is held out of the input
     assert model.score(interactions) >= 0.0
-    history, targets = model._last_event_targets(interactions)
+    holdout = frame_holdout(model, interactions)
+    history, targets = holdout.history, holdout.targets
     pairs = pd.DataFrame(
         {"user_code": np.repeat(history.users, history.lengths), "item": history.items}
     )
