@@ -236,4 +236,3 @@ def _evaluate_steps(estimator, frame, y, ks, n_steps, fit, columns, cold_targets
         "(top-1 fed back), full ranking, seen excluded"
     )
     return result
-

@@ -76,10 +76,47 @@ def user_stacklevel() -> int:
     return 1
 
 
+#: (text, category, file, line) of warnings shown under the "default" action
+_SHOWN: set = set()
+
+
+def _action(message: str, category, filename: str, lineno: int) -> str:
+    """The action ``warnings`` would take (first matching filter; "default" if none)."""
+    for action, text, cls, module, line in warnings.filters:
+        if (
+            issubclass(category, cls)
+            and (text is None or text.match(message))
+            and (
+                module is None
+                or module.match(filename[:-3] if filename.endswith(".py") else filename)
+            )
+            and (line == 0 or line == lineno)
+        ):
+            return action
+    return "default"
+
+
 def warn_dropped(what: str, count: int, total: int, why: str, category=DataDropWarning) -> None:
-    """Warn ``"{count} of {total} {what} {why}."`` at the user's line when ``count > 0``."""
-    if count:
-        warnings.warn(f"{count} of {total} {what} {why}.", category, stacklevel=user_stacklevel())
+    """Warn ``"{count} of {total} {what} {why}."`` at the user's line when ``count > 0``.
+
+    Under the "default" action an identical message from the same user line is shown
+    once per process, as Python intends; scikit-learn's searches reset Python's own
+    registry for every fit and score, which would repeat it for every candidate.
+    """
+    if not count:
+        return
+    message = f"{count} of {total} {what} {why}."
+    level = user_stacklevel()
+    frame = inspect.currentframe()
+    for _ in range(level - 1):  # stacklevel 1 is this function
+        frame = frame.f_back if frame is not None else None
+    where = (frame.f_code.co_filename, frame.f_lineno) if frame is not None else ("", 0)
+    if _action(message, category, *where) == "default":
+        key = (message, category, *where)
+        if key in _SHOWN:
+            return
+        _SHOWN.add(key)
+    warnings.warn(message, category, stacklevel=level)
 
 
 # ---------------------------------------------------------------------------- cut rule
@@ -352,7 +389,10 @@ def score_holdout(
     cold_targets : {"miss", "exclude"}, default="miss"
         Targets unknown to the model count as misses, or their users are left out.
     warn : bool, default=True
-        Warn with the number of cold targets (a ``DataDropWarning``).
+        Warn with the number of users left out by ``cold_targets="exclude"`` (a
+        ``DataDropWarning``). Cold targets scored as misses are counted in the result
+        (``n_cold_targets``), not warned about: nothing is left out, and a search would
+        repeat the warning for every fold and candidate.
     """
     COLD_TARGETS_SPEC.check("cold_targets", cold_targets)
     targets = holdout.targets
@@ -362,17 +402,14 @@ def score_holdout(
     if cold_targets == "exclude" and n_cold:
         history = history.select(~cold)
         targets = targets[~cold]
-    if warn:
-        what = (
-            "counted as misses (cold_targets='miss')"
-            if cold_targets == "miss"
-            else "left out (cold_targets='exclude')"
-        )
+    if warn and cold_targets == "exclude":
+        # under "miss" nothing is left out: cold targets are scored (as misses) and
+        # counted in the result; "exclude" drops users, which is said
         warn_dropped(
-            "evaluated users' targets",
+            "evaluated users",
             n_cold,
             len(holdout),
-            f"are items unknown to the model; they are {what}",
+            "have a target item unknown to the model and are left out (cold_targets='exclude')",
         )
     width = max(ks)
     if len(targets):

@@ -15,7 +15,6 @@ from sklearn.model_selection import (
 from sklearn.pipeline import Pipeline
 
 from skseqrec import PopularityRecommender, SASRecClassifierEstimator, evaluate
-from skseqrec.protocol import frame_holdout
 from skseqrec.model_selection import (
     GlobalTemporalSplit,
     LeaveLastOut,
@@ -23,6 +22,7 @@ from skseqrec.model_selection import (
     make_ranking_scorer,
 )
 from skseqrec.preprocessing import InteractionFilter
+from skseqrec.protocol import frame_holdout
 
 FAST = dict(hidden_units=16, num_blocks=1, max_len=20, epochs=3, batch_size=64)
 
@@ -151,6 +151,7 @@ def test_evaluate_is_one_tidy_line(world, protocol):
         "value",
         "n_users",
         "n_targets",
+        "n_cold_targets",
         "n_train_rows",
         "fit_seconds",
     ]

@@ -59,7 +59,11 @@ def test_rope_block_output_does_not_depend_on_left_padding():
     encoder = SequenceEncoder(
         10,
         d,
-        [PreNormBlock(d, heads, 0.0, norm=nn.RMSNorm, activation="swiglu", rotary=RotaryEmbedding(4))],
+        [
+            PreNormBlock(
+                d, heads, 0.0, norm=nn.RMSNorm, activation="swiglu", rotary=RotaryEmbedding(4)
+            )
+        ],
         _none(),
         norm=nn.RMSNorm,
     ).eval()
