@@ -748,12 +748,7 @@ class TransformerRecommender(BaseRecommender):
         holdout = Holdout(
             Sequences.concat(histories), np.concatenate(targets), None, np.concatenate(times)
         )
-        warn_dropped(
-            "validation targets of X_valid",
-            int((holdout.targets == 0).sum()),
-            len(holdout),
-            "are items unknown to the model (counted as misses)",
-        )
+        # targets unknown to the model count as misses, as in score (cold_targets="miss")
         return holdout
 
     def _validator(self, holdout: Holdout, generator, device, objective):
