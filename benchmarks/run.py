@@ -174,13 +174,9 @@ def run_one(args, frame, seed):
     )
     if args.set:
         model.set_params(**dict(_parse_override(item) for item in args.set))
-    if args.time_budget and hasattr(model, "_callbacks"):
+    if args.time_budget and "callbacks" in model.get_params():
         # equal-CPU-budget comparisons: stop before the epoch that would overrun the budget
-        default_callbacks = model._callbacks
-        model._callbacks = lambda has_valid: [
-            *default_callbacks(has_valid),
-            TimeBudget(args.time_budget),
-        ]
+        model.set_params(callbacks=[TimeBudget(args.time_budget)])
     # PROTOCOL.md: model selection trains before the validation targets; the final test
     # model trains on everything before the test targets (LOO: the validation targets
     # included; TIME: the whole pre-cut-off period, validation carve-out included) for the
