@@ -400,8 +400,9 @@ class TransformerRecommender(BaseRecommender):
             weight_decay=self.weight_decay,
         )
 
-    def _prepare_training(self, train: Sequences) -> None:
-        """Hook run once before training (e.g. item statistics a loss needs)."""
+    def _prepare_training(self, train: Sequences, warm: bool) -> None:
+        """Hook run once before training (e.g. item statistics a loss needs); ``warm``
+        says whether training continues from the fitted weights."""
 
     def check_params(self) -> None:
         """Validate the parameters (``fit`` does it first); raise InvalidParameterError."""
@@ -568,7 +569,7 @@ class TransformerRecommender(BaseRecommender):
         else:
             train, valid = sequences, None
         self.item_counts_ = np.bincount(train.items, minlength=len(item_encoder) + 1)
-        self._prepare_training(train)
+        self._prepare_training(train, warm)
 
         fork_devices = [device] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=fork_devices):

@@ -97,8 +97,8 @@ class SASRecRegressorEstimator(TransformerRecommender):
     _requires_y = True
     _predicts_ratings = True
 
-    def _prepare_training(self, train):
-        if hasattr(self, "module_") and hasattr(self, "rating_mean_"):
+    def _prepare_training(self, train, warm):
+        if warm:
             return  # a warm or partial fit keeps the mean the model was trained around
         self.rating_mean_ = float(np.mean(train.weights)) if len(train.weights) else 0.0
 

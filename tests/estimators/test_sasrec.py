@@ -229,3 +229,16 @@ def test_beats_popularity_on_ml100k(ml100k):
     # 3 targets are items never seen in training: scored as misses and counted
     assert score_holdout(model, frame_holdout(model, full)).n_cold_targets == 3
     assert learned > baseline + 0.01
+
+
+def test_regressor_refit_recomputes_its_mean_and_warm_fit_keeps_it(world_split):
+    from skseqrec import SASRecRegressorEstimator
+
+    train, _ = world_split
+    ones, fives = np.ones(len(train)), np.full(len(train), 5.0)
+    model = SASRecRegressorEstimator(hidden_units=8, num_blocks=1, max_len=8, epochs=1)
+    assert model.fit(train, ones).rating_mean_ == 1.0
+    assert model.fit(train, fives).rating_mean_ == 5.0  # a new fit learns a new mean
+    assert model.partial_fit(train, ones).rating_mean_ == 5.0  # continuing keeps it
+    model.set_params(warm_start=True)
+    assert model.fit(train, ones).rating_mean_ == 5.0
