@@ -33,6 +33,7 @@ from ..protocol import (
     last_event_holdout,
     score_holdout,
     time_cutoff,
+    user_stacklevel,
     warn_dropped,
 )
 from ..training import EarlyStopping, History, ProgressBar, Trainer, resolve_device
@@ -57,6 +58,7 @@ TRANSFORMER_PARAMS = {
     "ff_multiplier": P.Interval(int, 1, allow_none=True),
     "similarity": P.Options("dot", "cosine"),
     "tied_embeddings": P.Boolean(),
+    "attention_bias": P.Boolean(),
     "loss": P.Options(*LOSSES),
     "negative_sampling": P.Options(*NEGATIVE_SAMPLING),
     "num_negatives": P.Interval(int, 1),
@@ -177,6 +179,8 @@ class TransformerRecommender(BaseRecommender):
         cosine (then set ``temperature`` to about 0.05).
     tied_embeddings : bool, default=True
         Score with the input item table; False learns a separate output table.
+    attention_bias : bool, default=True
+        Biases of the attention projections (the modern stack has none).
     loss : {"bce", "gbce", "sampled_softmax", "softmax", "infonce", "mse"}, default="bce"
         ``"bce"``: BCE of the positive and of each negative, the negative term averaged
         over the negatives; ``"gbce"``: gSASRec's generalised BCE (``gbce_t``);
@@ -294,6 +298,7 @@ class TransformerRecommender(BaseRecommender):
         ff_multiplier=None,
         similarity="dot",
         tied_embeddings=True,
+        attention_bias=True,
         loss="bce",
         negative_sampling="uniform",
         num_negatives=1,
@@ -352,6 +357,7 @@ class TransformerRecommender(BaseRecommender):
             causal=self._causal,
             use_time=self._uses_times,
             n_special=self._n_special,
+            attention_bias=self.attention_bias,
         )
         if self.loss == "infonce" and self.negative_sampling in ("in_batch", "mixed"):
             # each item's share of training targets, for the logQ correction: computed
@@ -851,7 +857,7 @@ class TransformerRecommender(BaseRecommender):
                 f"This {type(self).__name__} was fitted on {self.device_}, which is not available "
                 "here; it was moved to the CPU.",
                 DeviceWarning,
-                stacklevel=2,
+                stacklevel=user_stacklevel(),
             )
             device = torch.device("cpu")
             self.device_ = "cpu"

@@ -11,7 +11,7 @@ class SequentialTransformerEstimator(TransformerRecommender):
     """A decoder-only retriever built from today's standard parts.
 
     Item embeddings (no absolute positions), ``num_blocks`` pre-norm blocks with RMSNorm,
-    causal attention with rotary positions (RoPE: attention depends only on how far back
+    bias-free causal attention with rotary positions (RoPE: attention depends only on how far back
     an event is) and a SwiGLU feed-forward, a final RMSNorm, tied output. Scores are
     cosine similarities; every position is trained with InfoNCE at ``temperature``
     against ``num_negatives`` items drawn from the batch's own targets
@@ -24,6 +24,7 @@ class SequentialTransformerEstimator(TransformerRecommender):
         Any parameter of :class:`~skseqrec.estimators.TransformerRecommender`; defaults:
         ``hidden_units=256, num_blocks=4, num_heads=8, dropout_rate=0.1, max_len=200,
         block="pre_norm", positional="rope", norm="rms", activation="swiglu",
+        attention_bias=False,
         similarity="cosine", loss="infonce", temperature=0.05,
         negative_sampling="in_batch", num_negatives=1024, remove_accidental_hits=True,
         optimizer="adamw", weight_decay=0.01, epochs=100``.
@@ -49,6 +50,7 @@ class SequentialTransformerEstimator(TransformerRecommender):
         positional="rope",
         norm="rms",
         activation="swiglu",
+        attention_bias=False,
         similarity="cosine",
         loss="infonce",
         temperature=0.05,

@@ -138,11 +138,12 @@ class LiGRBlock(nn.Module):
         *,
         activation: str = "swiglu",
         position_bias: nn.Module | None = None,
+        bias: bool = True,
     ):
         super().__init__()
         self.attn_norm = norm(d_model)
         self.attention = MultiHeadSelfAttention(
-            d_model, n_heads, dropout, rotary=rotary, position_bias=position_bias
+            d_model, n_heads, dropout, bias=bias, rotary=rotary, position_bias=position_bias
         )
         self.attn_gate = nn.Linear(d_model, d_model)
         self.ff_norm = norm(d_model)
@@ -180,11 +181,12 @@ class PostNormBlock(nn.Module):
         activation: str = "relu",
         rotary: nn.Module | None = None,
         position_bias: nn.Module | None = None,
+        bias: bool = True,
     ):
         super().__init__()
         self.attn_norm = norm(d_model)
         self.attention = MultiHeadSelfAttention(
-            d_model, n_heads, dropout, rotary=rotary, position_bias=position_bias
+            d_model, n_heads, dropout, bias=bias, rotary=rotary, position_bias=position_bias
         )
         self.ff_norm = norm(d_model)
         self.feed_forward = feed_forward(d_model, ff_mult, dropout, activation)

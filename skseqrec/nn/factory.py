@@ -77,6 +77,7 @@ def build_encoder(
     causal: bool = True,
     use_time: bool = False,
     n_special: int = 0,
+    attention_bias: bool = True,
 ) -> SequenceEncoder:
     """A :class:`SequenceEncoder` from component names.
 
@@ -104,6 +105,8 @@ def build_encoder(
         HSTU blocks add their time-gap bias (the model then reads timestamps).
     n_special : int
         Extra input tokens after the catalogue (e.g. BERT4Rec's ``[MASK]``).
+    attention_bias : bool
+        Biases of the softmax-attention projections (HSTU's projection has none).
     """
     if block not in _BLOCK_DESIGN:
         raise ValueError(f"block must be one of {list(BLOCKS)}, got {block!r}.")
@@ -142,6 +145,7 @@ def build_encoder(
                     rotary=rotary,
                     activation=activation,
                     position_bias=bias,
+                    bias=attention_bias,
                 )
             )
         else:
@@ -156,6 +160,7 @@ def build_encoder(
                     activation=activation,
                     rotary=rotary,
                     position_bias=bias,
+                    bias=attention_bias,
                 )
             )
     if positional in ("from_end", "from_start"):
@@ -238,12 +243,12 @@ class Objective:
         ``"bce"``, ratings for ``"mse"``); ``window`` (B, W) the rows' items, for
         ``exclude_history_negatives``.
         """
-        scale = 1.0 / self.temperature
+        scaled = self.temperature != 1.0
         if self.loss == "softmax":
             chosen = targets[valid]
             every = torch.ones_like(chosen, dtype=torch.bool)
             logits = module.score_all(hidden[valid])
-            return full_softmax_loss(logits * scale if scale != 1.0 else logits, chosen, every)
+            return full_softmax_loss(logits / self.temperature if scaled else logits, chosen, every)
         positive = module.score_items(hidden, targets.unsqueeze(-1)).squeeze(-1)
         if self.loss == "mse":
             if labels is None:
@@ -264,8 +269,8 @@ class Objective:
             negatives = torch.where(in_history, redrawn, negatives)
             hits = (negatives.unsqueeze(-1) == window[:, None, None, :]).any(-1)
         negative = module.score_items(hidden, negatives)
-        if scale != 1.0:
-            positive, negative = positive * scale, negative * scale
+        if scaled:
+            positive, negative = positive / self.temperature, negative / self.temperature
         if self.remove_accidental_hits:
             accidental = accidental_hits(negatives, targets, negative.shape)
             hits = accidental if hits is None else hits | accidental
