@@ -39,7 +39,8 @@ print(
 print(model.history_.tail(3).to_string(index=False))
 
 # score(X): NDCG@10 of each user's last event in X given the events before it
-# (targets never seen in training count as misses; a warning says how many).
+# (targets never seen in training count as misses; skseqrec.evaluate reports how many
+# in its n_cold_targets column).
 popularity = PopularityRecommender().fit(train)
 print(f"LOO NDCG@10  SASRec {model.score(ordered):.4f}  popularity {popularity.score(ordered):.4f}")
 

@@ -10,6 +10,8 @@ import pandas as pd
 from sklearn.base import clone
 
 from .data import IdEncoder, check_interactions, chronological_order, to_pandas
+from .exceptions import InvalidParameterError
+from .params import AnyOf, Boolean, Interval, Options, TupleOf, validate_values
 from .protocol import (
     COLD_TARGETS_SPEC,
     DEFAULT_COLD_TARGETS,
@@ -29,6 +31,15 @@ _PROTOCOL_NAMES = {
     "seen excluded",
 }
 _METRICS = ("hit_rate", "ndcg", "mrr", "coverage")
+_K = Interval(int, 1)
+_EVALUATE_PARAMS = {
+    "protocol": Options(*_PROTOCOL_NAMES),
+    "k": AnyOf(_K, TupleOf(_K), description="an int >= 1 or a non-empty tuple of them"),
+    "fit": Boolean(),
+    "test_quantile": Interval(float, 0.0, 1.0, closed="neither"),
+    "n_steps": Interval(int, 1),
+    "cold_targets": COLD_TARGETS_SPEC,
+}
 
 
 def recommend(model, X, top_k: int = 10, **kwargs) -> pd.DataFrame:
@@ -118,6 +129,11 @@ def evaluate(
         ``n_users`` (evaluated), ``n_targets``, ``n_cold_targets``, ``n_train_rows``,
         ``fit_seconds``.
 
+    Raises
+    ------
+    InvalidParameterError
+        A bad argument (the message names it); a ``ValueError`` and a ``TypeError``.
+
     Examples
     --------
     >>> from skseqrec import PopularityRecommender, evaluate
@@ -128,23 +144,26 @@ def evaluate(
     """
     from .model_selection import GlobalTemporalSplit, LeaveLastOut
 
-    if protocol not in _PROTOCOL_NAMES:
-        raise ValueError(f"protocol must be 'loo' or 'time', got {protocol!r}.")
-    ks = (k,) if isinstance(k, (int, np.integer)) else tuple(k)
-    if not ks or any(
-        isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in ks
-    ):
-        raise ValueError(f"k must be a positive int or a tuple of them, got {k!r}.")
-    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
-        raise ValueError(f"n_steps must be a positive int, got {n_steps!r}.")
-    COLD_TARGETS_SPEC.check("cold_targets", cold_targets)
+    validate_values(
+        {
+            "protocol": protocol,
+            "k": k,
+            "fit": fit,
+            "test_quantile": test_quantile,
+            "n_steps": n_steps,
+            "cold_targets": cold_targets,
+        },
+        _EVALUATE_PARAMS,
+        owner="evaluate",
+    )
+    ks = (int(k),) if isinstance(k, (int, np.integer)) else tuple(int(v) for v in k)
     recommender, _ = resolve_recommender(estimator, None, fitted=False)
     columns = {c: getattr(recommender, c) for c in ("user_col", "item_col", "time_col")}
     frame = to_pandas(X)
     y = None if y is None else np.asarray(y)
     if n_steps > 1:
         if protocol != "loo":
-            raise ValueError("n_steps > 1 needs protocol='loo'.")
+            raise InvalidParameterError("evaluate: n_steps > 1 needs protocol='loo'.")
         return _evaluate_steps(estimator, frame, y, ks, n_steps, fit, columns, cold_targets)
     if protocol == "loo":
         splitter = LeaveLastOut(**columns)

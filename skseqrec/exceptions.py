@@ -1,4 +1,6 @@
-"""Warnings and errors raised by skseqrec."""
+"""Warnings and errors raised by skseqrec, and where warnings point."""
+
+import inspect
 
 __all__ = [
     "InvalidParameterError",
@@ -8,7 +10,31 @@ __all__ = [
     "DeviceWarning",
     "ModelFormatError",
     "VersionMismatchWarning",
+    "user_stacklevel",
 ]
+
+
+def user_stacklevel() -> int:
+    """Stack level of the first frame outside skseqrec (and outside scikit-learn/joblib).
+
+    ``warnings.warn(..., stacklevel=user_stacklevel())`` then points at the user's line,
+    whatever path (fit, recommend, score, a scorer inside a search, load) led there. It
+    lives here, at the bottom of the package, so that every layer can use it.
+
+    Returns
+    -------
+    int
+        1 for the function calling ``user_stacklevel``, 2 for its caller, and so on.
+    """
+    frame = inspect.currentframe().f_back
+    level = 1
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module.split(".")[0] not in ("skseqrec", "sklearn", "joblib", "contextlib"):
+            return level
+        frame = frame.f_back
+        level += 1
+    return 1
 
 
 class SkseqrecWarning(UserWarning):

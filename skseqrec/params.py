@@ -31,6 +31,7 @@ __all__ = [
     "Options",
     "RandomState",
     "String",
+    "TupleOf",
     "store_params",
     "validate_params",
     "validate_values",
@@ -160,6 +161,19 @@ class Callbacks:
                     f"{name}[{position}] must be a skseqrec.training.Callback, got "
                     f"{callback!r} ({type(callback).__name__})."
                 )
+
+
+class TupleOf:
+    """A non-empty list or tuple whose every element passes ``checker``."""
+
+    def __init__(self, checker):
+        self.checker = checker
+
+    def check(self, name, value):
+        if not isinstance(value, (list, tuple)) or not value:
+            raise InvalidParameterError(f"{name} must be a non-empty list or tuple, got {value!r}.")
+        for position, element in enumerate(value):
+            self.checker.check(f"{name}[{position}]", element)
 
 
 class AnyOf:

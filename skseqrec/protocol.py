@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .data import Sequences
-from .exceptions import DataDropWarning
+from .exceptions import DataDropWarning, user_stacklevel
 from .metrics import get_metric
 from .params import Options
 
@@ -59,23 +59,6 @@ COLD_TARGETS_SPEC = Options(*COLD_TARGETS)
 
 
 # ---------------------------------------------------------------------------- warnings
-def user_stacklevel() -> int:
-    """Stack level of the first frame outside skseqrec (and outside scikit-learn/joblib).
-
-    ``warnings.warn(..., stacklevel=user_stacklevel())`` then points at the user's line,
-    whatever path (fit, recommend, score, a scorer inside a search, load) led there.
-    """
-    frame = inspect.currentframe().f_back
-    level = 1
-    while frame is not None:
-        module = frame.f_globals.get("__name__", "")
-        if module.split(".")[0] not in ("skseqrec", "sklearn", "joblib", "contextlib"):
-            return level
-        frame = frame.f_back
-        level += 1
-    return 1
-
-
 #: (text, category, file, line) of warnings shown under the "default" action
 _SHOWN: set = set()
 

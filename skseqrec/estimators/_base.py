@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import ClassifierTags, RegressorTags
-from sklearn.utils._available_if import available_if
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._version import __version__
@@ -553,7 +553,7 @@ class BaseRecommender(BaseEstimator):
                 f"This {type(self).__name__} was saved with skseqrec {version} and is loaded "
                 f"with {__version__}; results may differ.",
                 VersionMismatchWarning,
-                stacklevel=2,
+                stacklevel=user_stacklevel(),
             )
         # parameters added since the pickle was written take their defaults
         for name, parameter in inspect.signature(type(self).__init__).parameters.items():

@@ -461,8 +461,11 @@ class TransformerRecommender(BaseRecommender):
         X_valid : DataFrame, default=None
             Validation interactions for early stopping / monitoring. Each user's last row
             is the target, earlier rows of that user in ``X_valid`` the history; a user
-            with a single row is evaluated with his history from ``X``. In a search, route
-            it with ``set_fit_request(X_valid=True)`` (see the user guide).
+            with a single row is evaluated with his history from ``X``. Inside a search,
+            scikit-learn passes it whole to every fold (sliced to the fold's training rows
+            when it has ``len(X)`` rows; with metadata routing, after
+            ``set_fit_request(X_valid=True)``): the user guide says when that is safe; the
+            ``validation`` carve-out always is.
 
         Returns
         -------

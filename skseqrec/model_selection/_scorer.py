@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from ..exceptions import InvalidParameterError
 from ..metrics import get_metric
+from ..params import Boolean, Interval, validate_values
 from ..protocol import (
     COLD_TARGETS_SPEC,
     DEFAULT_COLD_TARGETS,
@@ -43,6 +45,11 @@ class _RankingScorer:
         )
         return next(iter(scores.values.values()))
 
+    @property
+    def __name__(self) -> str:
+        """``"<metric>@<k>"``: scikit-learn's displays label their axis with it."""
+        return f"{getattr(self.metric, '__name__', self.metric)}@{self.k}"
+
     def __repr__(self) -> str:
         name = getattr(self.metric, "__name__", self.metric)
         return (
@@ -76,7 +83,13 @@ def make_ranking_scorer(
     Returns
     -------
     callable
-        ``scorer(estimator, X, y=None) -> float``, higher is better.
+        ``scorer(estimator, X, y=None) -> float``, higher is better; its ``__name__`` is
+        ``"<metric>@<k>"``.
+
+    Raises
+    ------
+    InvalidParameterError
+        A bad argument (the message names it); a ``ValueError`` and a ``TypeError``.
 
     Examples
     --------
@@ -89,9 +102,15 @@ def make_ranking_scorer(
     >>> 0.0 <= scorer(PopularityRecommender().fit(X), X) <= 1.0
     True
     """
+    owner = "make_ranking_scorer"
     if metric != "coverage":
-        get_metric(metric)  # fail early on unknown names
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be a positive int, got {k!r}.")
-    COLD_TARGETS_SPEC.check("cold_targets", cold_targets)
+        try:
+            get_metric(metric)  # fail early on unknown names
+        except ValueError as exc:
+            raise InvalidParameterError(f"{owner}: {exc}") from None
+    validate_values(
+        {"k": k, "exclude_seen": exclude_seen, "cold_targets": cold_targets},
+        {"k": Interval(int, 1), "exclude_seen": Boolean(), "cold_targets": COLD_TARGETS_SPEC},
+        owner=owner,
+    )
     return _RankingScorer(metric, k, exclude_seen, cold_targets)

@@ -222,7 +222,7 @@ class Objective:
     exclude_history_negatives: bool = False
 
     def negatives(self, targets, valid, n_items: int, generator):
-        """``(negatives, n_in_batch, n_uniform)``: (k,) shared or (*targets.shape, k)."""
+        """``(negatives, n_in_batch, n_uniform)``: shape ``(k,)`` shared or ``(*targets.shape, k)``."""
         k = self.num_negatives
         if self.negative_sampling == "uniform":
             return uniform_negatives((*targets.shape, k), n_items, generator=generator), 0, k

@@ -8,6 +8,7 @@ running :class:`~skseqrec.training.Trainer` (``trainer.module``, ``trainer.optim
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import time
@@ -52,8 +53,16 @@ class Callback:
         """After the last epoch (also after an interrupt or an error)."""
 
     def __repr__(self) -> str:
+        names = [
+            name
+            for name, parameter in inspect.signature(type(self).__init__).parameters.items()
+            if name != "self"
+            and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+        ]
         shown = ", ".join(
-            f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_") and _plain(v)
+            f"{name}={getattr(self, name)!r}"
+            for name in names
+            if hasattr(self, name) and _plain(getattr(self, name))
         )
         return f"{type(self).__name__}({shown})"
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 
 import torch
 
-from ..exceptions import SkseqrecWarning
+from ..exceptions import SkseqrecWarning, user_stacklevel
 from .device import autocast
 from .history import History
 
@@ -146,7 +146,7 @@ class Trainer:
                 "keeps the best weights seen so far (with early stopping), otherwise the "
                 "weights it had when interrupted.",
                 SkseqrecWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
         finally:
             self._call("on_train_end")

@@ -25,16 +25,25 @@ SMALL = dict(
     hidden_units=32, num_blocks=1, dropout_rate=0.1, max_len=20, batch_size=64, learning_rate=0.005
 )
 
+# One fast variant per named estimator runs by default. The world's best HR@10 is about
+# 0.94 (a jump as the last event, or a rule item already in the history, cannot be hit), so
+# each variant is sized to reach that ceiling with margin on several world and model seeds.
 FAMILY = [
-    SASRecClassifierEstimator(**SMALL, epochs=40),
-    ESASRecEstimator(**SMALL, epochs=40, num_negatives=64),
+    SASRecClassifierEstimator(**SMALL, epochs=3),
+    ESASRecEstimator(**SMALL, epochs=10, num_negatives=64),
+    # gBCE weighs k negatives k / beta times the positive: with many negatives the model
+    # sits at popularity level for tens of epochs here (the slow variant below has 60)
+    GSASRecEstimator(**SMALL, epochs=6, num_negatives=1, negative_sampling="uniform"),
+    BERT4RecEstimator(**{**SMALL, "hidden_units": 64, "learning_rate": 0.01}, epochs=20),
+    HSTUEstimator(**SMALL, epochs=3, num_negatives=64),
+    SequentialTransformerEstimator(**SMALL, num_heads=2, epochs=3, num_negatives=64),
+]
+
+SLOW_FAMILY = [
     ESASRecEstimator(**SMALL, epochs=40, num_negatives=64, negative_sampling="uniform"),
     ESASRecEstimator(**SMALL, epochs=40, loss="softmax"),
     GSASRecEstimator(**SMALL, epochs=60, num_negatives=64),
-    BERT4RecEstimator(**SMALL, epochs=40),
     BERT4RecEstimator(**SMALL, epochs=40, loss="sampled_softmax", num_negatives=64),
-    HSTUEstimator(**SMALL, epochs=40, num_negatives=64),
-    SequentialTransformerEstimator(**SMALL, num_heads=2, epochs=40, num_negatives=64),
     # the "Revisiting SASRec" options
     SASRecClassifierEstimator(**SMALL, epochs=40, block="post_norm"),
     SASRecClassifierEstimator(**SMALL, epochs=40, positional="rope"),
@@ -42,7 +51,11 @@ FAMILY = [
 ]
 
 
-@pytest.mark.parametrize("estimator", FAMILY, ids=lambda e: repr(e)[:60])
+@pytest.mark.parametrize(
+    "estimator",
+    FAMILY + [pytest.param(e, marks=pytest.mark.slow) for e in SLOW_FAMILY],
+    ids=lambda e: repr(e)[:60],
+)
 def test_family_learns_the_world(world, estimator):
     train, test = split_last(world)
     recs = estimator.fit(train).recommend(train, top_k=10)
@@ -59,7 +72,7 @@ def test_regressor_learns_ratings_of_the_world(world):
             0, 0.3, len(frame)
         )
 
-    model = SASRecRegressorEstimator(**SMALL, epochs=30).fit(train, ratings(train))
+    model = SASRecRegressorEstimator(**SMALL, epochs=8).fit(train, ratings(train))
     full = pd.concat([train, test])
     y_full = ratings(full)
     rmse = -model.score(full, y_full)
