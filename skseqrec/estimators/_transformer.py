@@ -486,7 +486,7 @@ class TransformerRecommender(BaseRecommender):
         """
         return self._guarded_fit(X, y, X_valid, partial=False)
 
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None, classes=None):
         """Train one more epoch on ``X`` (the first call initialises the model).
 
         Items new in ``X`` extend the catalogue (known items keep their weights), as
@@ -498,6 +498,9 @@ class TransformerRecommender(BaseRecommender):
         ----------
         X : DataFrame
         y : array-like of shape (n_rows,), default=None
+        classes : None
+            Ignored; accepted because scikit-learn's classifier convention (and Optuna's
+            pruning search) passes it. The catalogue comes from ``X``.
 
         Returns
         -------
@@ -573,7 +576,9 @@ class TransformerRecommender(BaseRecommender):
         self.n_dropped_users_ = int(single.sum())
         self.device_ = str(device)
 
-        if early_stopping:
+        if early_stopping or (X_valid is not None and not partial):
+            # X_valid is monitored (history_ gets valid_<monitor>) even without early
+            # stopping, e.g. for a user's own EarlyStopping or Checkpoint callback
             train, valid = self._validation_data(sequences, X_valid, rng)
         else:
             train, valid = sequences, None
