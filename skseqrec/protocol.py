@@ -63,16 +63,13 @@ COLD_TARGETS_SPEC = Options(*COLD_TARGETS)
 _SHOWN: set = set()
 
 
-def _action(message: str, category, filename: str, lineno: int) -> str:
+def _action(message: str, category, module_name: str, lineno: int) -> str:
     """The action ``warnings`` would take (first matching filter; "default" if none)."""
     for action, text, cls, module, line in warnings.filters:
         if (
             issubclass(category, cls)
             and (text is None or text.match(message))
-            and (
-                module is None
-                or module.match(filename[:-3] if filename.endswith(".py") else filename)
-            )
+            and (module is None or module.match(module_name))
             and (line == 0 or line == lineno)
         ):
             return action
@@ -93,9 +90,13 @@ def warn_dropped(what: str, count: int, total: int, why: str, category=DataDropW
     frame = inspect.currentframe()
     for _ in range(level - 1):  # stacklevel 1 is this function
         frame = frame.f_back if frame is not None else None
-    where = (frame.f_code.co_filename, frame.f_lineno) if frame is not None else ("", 0)
-    if _action(message, category, *where) == "default":
-        key = (message, category, *where)
+    if frame is None:
+        module_name, filename, lineno = "", "", 0
+    else:
+        module_name = frame.f_globals.get("__name__", "<string>")
+        filename, lineno = frame.f_code.co_filename, frame.f_lineno
+    if _action(message, category, module_name, lineno) == "default":
+        key = (message, category, filename, lineno)
         if key in _SHOWN:
             return
         _SHOWN.add(key)

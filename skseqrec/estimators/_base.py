@@ -128,16 +128,15 @@ class BaseRecommender(BaseEstimator):
         codes = self._user_encoder.encode(users.decode(holdout.history.users))
         later = (codes > 0) & (last[codes] > holdout.target_times)
         count = int(later.sum())
-        if count:
-            warnings.warn(
-                f"{count} of {len(holdout)} evaluated users of {name} have training events "
-                "later than their target: the split leaks future events into training (a "
-                "row-level split such as cv=3 or KFold does). Use "
-                "skseqrec.model_selection.LeaveLastOut, GlobalTemporalSplit or UserKFold as "
-                "cv=.",
-                LeakWarning,
-                stacklevel=user_stacklevel(),
-            )
+        warn_dropped(
+            f"evaluated users of {name}",
+            count,
+            len(holdout),
+            "have training events later than their target: the split leaks future events "
+            "into training (a row-level split such as cv=3 or KFold does). Use "
+            "skseqrec.model_selection.LeaveLastOut, GlobalTemporalSplit or UserKFold as cv=",
+            category=LeakWarning,
+        )
         return count
 
     @property
