@@ -201,8 +201,17 @@ class BaseRecommender(BaseEstimator):
         return times
 
     def _fallback_scores(self) -> torch.Tensor:
-        """Scores for an empty history: training popularity (log counts)."""
-        return torch.log1p(torch.as_tensor(self.item_counts_[1:], dtype=torch.float32))
+        """Scores for an empty history: training popularity as ``1 - rank / n_items``.
+
+        Rank 0 is the item with the most training events, ties broken by item id; the
+        scores are exact in float32 for any catalogue below 2**24 items, so the order never
+        depends on the catalogue size (a tie-breaking offset on log counts did).
+        """
+        counts = np.asarray(self.item_counts_[1:])
+        order = np.lexsort((np.arange(len(counts)), -counts))
+        rank = np.empty(len(counts), dtype=np.int64)
+        rank[order] = np.arange(len(counts))
+        return torch.as_tensor(1.0 - rank / max(len(counts), 1), dtype=torch.float32)
 
     def _inference_device(self) -> torch.device:
         return torch.device("cpu")

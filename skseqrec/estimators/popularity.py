@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from .. import params as P
 from ..data import IdEncoder
@@ -17,7 +16,8 @@ class PopularityRecommender(BaseRecommender):
 
     Shares the contract of the sequential estimators (``recommend``, ``predict``,
     ``predict_proba``, ``score``); the history is only used to exclude seen items.
-    Ties are broken by item id order.
+    Ties are broken by item id order. The ``score`` of an item is ``1 - rank / n_items``
+    (1 for the most popular item), exact for catalogues of any size up to 2**24 items.
 
     Parameters
     ----------
@@ -80,7 +80,4 @@ class PopularityRecommender(BaseRecommender):
         return self
 
     def _score_windows(self, windows, times):
-        scores = self._fallback_scores()
-        # tiny decreasing offset: equal counts rank by id order, deterministically
-        scores = scores - torch.arange(len(scores), dtype=scores.dtype) * 1e-7
-        return scores.expand(len(windows), -1).clone()
+        return self._fallback_scores().expand(len(windows), -1).clone()
