@@ -23,9 +23,13 @@ def mask_scores(
     if allowed is not None:
         scores.masked_fill_(~allowed[None, :], float("-inf"))
     if exclude is not None and exclude.numel():
-        column = (exclude - 1).clamp_min(0)
-        values = torch.where(exclude > 0, float("-inf"), scores.gather(1, column))
-        scores.scatter_(1, column, values)
+        # a boolean mask over codes 0..n_items (every write is True, so duplicate codes and
+        # the order of writes cannot matter); column 0 is padding and is dropped
+        hit = torch.zeros(
+            (scores.shape[0], scores.shape[1] + 1), dtype=torch.bool, device=scores.device
+        )
+        hit.scatter_(1, exclude, True)
+        scores.masked_fill_(hit[:, 1:], float("-inf"))
     return scores
 
 
