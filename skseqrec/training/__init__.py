@@ -1,6 +1,14 @@
 """Training loop, callbacks, history, device handling."""
 
-from .callbacks import Callback, Checkpoint, EarlyStopping, ProgressBar, TimeBudget
+from .callbacks import (
+    Callback,
+    Checkpoint,
+    EarlyStopping,
+    GradientClipping,
+    LearningRateSchedule,
+    ProgressBar,
+    TimeBudget,
+)
 from .device import autocast, resolve_device
 from .history import History
 from .loop import Trainer
@@ -9,6 +17,8 @@ __all__ = [
     "Callback",
     "Checkpoint",
     "EarlyStopping",
+    "GradientClipping",
+    "LearningRateSchedule",
     "History",
     "ProgressBar",
     "TimeBudget",

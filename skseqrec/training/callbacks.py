@@ -16,15 +16,24 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["Callback", "Checkpoint", "EarlyStopping", "ProgressBar", "TimeBudget"]
+__all__ = [
+    "Callback",
+    "Checkpoint",
+    "EarlyStopping",
+    "GradientClipping",
+    "LearningRateSchedule",
+    "ProgressBar",
+    "TimeBudget",
+]
 
 
 class Callback:
     """Base class of training callbacks; override the hooks you need (each is a no-op).
 
     Hooks fire in this order: ``on_train_begin`` once, then for every epoch
-    ``on_epoch_begin``, ``on_batch_end`` after each optimiser step and ``on_epoch_end``
-    with the epoch's record; ``on_train_end`` once at the end, also after an interrupt or
+    ``on_epoch_begin``, for every batch ``on_after_backward`` (gradients computed, the
+    optimiser step not taken yet) and ``on_batch_end`` after the step, and
+    ``on_epoch_end`` with the epoch's record; ``on_train_end`` once at the end, also after an interrupt or
     an error. The estimator uses the instances it is given (``clone`` copies them), so a
     callback can be inspected after ``fit``.
 
@@ -41,6 +50,10 @@ class Callback:
 
     def on_epoch_begin(self, trainer) -> None:
         """Before each epoch's first batch."""
+
+    def on_after_backward(self, trainer) -> None:
+        """After the backward pass of each batch, before the optimiser step (e.g. to clip
+        or inspect gradients)."""
 
     def on_batch_end(self, trainer, batch: int, loss: torch.Tensor) -> None:
         """After each optimiser step; ``loss`` is a 0-d tensor on the training device
@@ -216,6 +229,108 @@ class Checkpoint(Callback):
         state = {k: v.detach().to("cpu") for k, v in trainer.module.state_dict().items()}
         torch.save(state, os.fspath(self.path))
         self.saved_epochs.append(record["epoch"])
+
+
+class GradientClipping(Callback):
+    """Rescale the gradients so that their global L2 norm is at most ``max_norm``.
+
+    Parameters
+    ----------
+    max_norm : float
+        Largest allowed norm of all gradients together (``clip_grad_norm_``).
+
+    Attributes
+    ----------
+    last_norm : float
+        Norm of the last step's gradients before clipping.
+    n_clipped : int
+        Steps whose norm exceeded ``max_norm`` in the last ``fit``.
+    """
+
+    def __init__(self, max_norm: float):
+        if not max_norm > 0:
+            raise ValueError(f"max_norm must be positive, got {max_norm!r}.")
+        self.max_norm = max_norm
+
+    def on_train_begin(self, trainer) -> None:
+        self.n_clipped = 0
+        self.last_norm = float("nan")
+
+    def on_after_backward(self, trainer) -> None:
+        norm = torch.nn.utils.clip_grad_norm_(trainer.module.parameters(), self.max_norm)
+        self.last_norm = float(norm)
+        self.n_clipped += int(self.last_norm > self.max_norm)
+
+
+class LearningRateSchedule(Callback):
+    """Linear warm-up, then an optional cosine or linear decay, counted in optimiser steps.
+
+    The learning rate of step ``s`` (from 0 in each ``fit``) is the optimiser's own rate
+    times ``min(1, (s + 1) / warmup_steps)`` and, after the warm-up, a factor falling from
+    1 to ``min_factor`` over ``decay_steps`` steps (``"cosine"``: ``min_factor + (1 -
+    min_factor) (1 + cos(pi t)) / 2``; ``"linear"``: ``1 - (1 - min_factor) t``, with ``t``
+    the share of the decay done), then ``min_factor``. Steps, not epochs, so the schedule
+    means the same on a small and a large dataset.
+
+    Parameters
+    ----------
+    warmup_steps : int, default=0
+    decay : {"cosine", "linear"} or None, default=None
+    decay_steps : int or None, default=None
+        Needed with ``decay``.
+    min_factor : float, default=0.0
+
+    Attributes
+    ----------
+    last_factor : float
+        Factor applied to the step after the last one (the optimiser's base rate times it
+        is the current rate).
+    """
+
+    def __init__(self, warmup_steps=0, decay=None, decay_steps=None, min_factor=0.0):
+        if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int) or warmup_steps < 0:
+            raise ValueError(f"warmup_steps must be an int >= 0, got {warmup_steps!r}.")
+        if decay not in (None, "cosine", "linear"):
+            raise ValueError(f"decay must be 'cosine', 'linear' or None, got {decay!r}.")
+        if decay is not None and (
+            isinstance(decay_steps, bool) or not isinstance(decay_steps, int) or decay_steps < 1
+        ):
+            raise ValueError(
+                f"decay={decay!r} needs decay_steps, an int >= 1; got {decay_steps!r}."
+            )
+        if not 0.0 <= min_factor <= 1.0:
+            raise ValueError(f"min_factor must be in [0, 1], got {min_factor!r}.")
+        self.warmup_steps = warmup_steps
+        self.decay = decay
+        self.decay_steps = decay_steps
+        self.min_factor = min_factor
+
+    def factor(self, step: int) -> float:
+        """The multiplier of the base learning rate at optimiser step ``step`` (from 0)."""
+        warm = min(1.0, (step + 1) / self.warmup_steps) if self.warmup_steps else 1.0
+        if self.decay is None or step < self.warmup_steps:
+            return warm
+        done = min(1.0, (step - self.warmup_steps) / self.decay_steps)
+        if self.decay == "cosine":
+            return self.min_factor + (1.0 - self.min_factor) * (1.0 + math.cos(math.pi * done)) / 2
+        return 1.0 - (1.0 - self.min_factor) * done
+
+    def _apply(self, trainer, step: int) -> None:
+        self.last_factor = self.factor(step)
+        for group, base in zip(trainer.optimizer.param_groups, self._base_rates):
+            group["lr"] = base * self.last_factor
+
+    def on_train_begin(self, trainer) -> None:
+        self._base_rates = [group["lr"] for group in trainer.optimizer.param_groups]
+        self._apply(trainer, 0)
+
+    def on_batch_end(self, trainer, batch: int, loss) -> None:
+        self._apply(trainer, trainer.step)
+
+    def on_train_end(self, trainer) -> None:
+        # leave the optimiser at its base rate: a later partial_fit starts a new schedule
+        for group, base in zip(trainer.optimizer.param_groups, self._base_rates):
+            group["lr"] = base
 
 
 class ProgressBar(Callback):

@@ -37,8 +37,9 @@ class Trainer:
         (keys get a ``valid_`` prefix in the record).
     callbacks : list of Callback
         Their hooks fire in order: ``on_train_begin``, then per epoch ``on_epoch_begin``,
-        ``on_batch_end`` after every optimiser step, ``on_epoch_end``; ``on_train_end``
-        last (also after an interrupt or an error).
+        per batch ``on_after_backward`` (gradients computed, step not taken yet) and
+        ``on_batch_end`` after the optimiser step, ``on_epoch_end``; ``on_train_end`` last
+        (also after an interrupt or an error).
     history : History
         Records are appended; epochs continue from ``history.last_epoch``.
     device : torch.device
@@ -75,6 +76,8 @@ class Trainer:
         self.description = description
         self.stop_reason = None
         self.best_epoch = None
+        #: optimiser steps taken in this run (``on_batch_end`` sees the count after its step)
+        self.step = 0
 
     def _call(self, hook: str, *args) -> None:
         for callback in self.callbacks:
@@ -89,7 +92,9 @@ class Trainer:
                 loss = self.loss_fn(batch)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            self._call("on_after_backward")
             self.optimizer.step()
+            self.step += 1
             losses.append(loss.detach())
             self._call("on_batch_end", index, losses[-1])
         # one device sync per epoch, not per batch

@@ -1,0 +1,87 @@
+"""Step-based training control: learning-rate warm-up/decay and gradient clipping."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from sklearn.base import clone
+
+from skseqrec import SASRecClassifierEstimator
+from skseqrec.datasets import make_sequential_world
+from skseqrec.training import Callback, GradientClipping, LearningRateSchedule
+
+
+@pytest.fixture(scope="module")
+def X():
+    return make_sequential_world(
+        n_users=64, n_items=30, min_length=6, max_length=10, random_state=0
+    )
+
+
+class StepRecorder(Callback):
+    """Learning rate and gradient norm seen by each optimiser step."""
+
+    def on_train_begin(self, trainer):
+        self.rates, self.norms = [], []
+
+    def on_after_backward(self, trainer):
+        self.rates.append(trainer.optimizer.param_groups[0]["lr"])
+        grads = [p.grad.norm() for p in trainer.module.parameters() if p.grad is not None]
+        self.norms.append(float(torch.linalg.vector_norm(torch.stack(grads))))
+
+
+def _model(callbacks, epochs=3):
+    return SASRecClassifierEstimator(
+        hidden_units=8, num_blocks=1, max_len=8, batch_size=8, epochs=epochs, callbacks=callbacks
+    )
+
+
+def test_factor_follows_the_documented_formula():
+    schedule = LearningRateSchedule(warmup_steps=4, decay="cosine", decay_steps=10, min_factor=0.1)
+    assert [schedule.factor(s) for s in range(4)] == [0.25, 0.5, 0.75, 1.0]
+    assert schedule.factor(4) == pytest.approx(1.0)
+    assert schedule.factor(9) == pytest.approx(0.1 + 0.9 * (1 + math.cos(math.pi * 0.5)) / 2)
+    assert schedule.factor(14) == pytest.approx(0.1) and schedule.factor(100) == pytest.approx(0.1)
+    linear = LearningRateSchedule(decay="linear", decay_steps=4, min_factor=0.0)
+    assert [linear.factor(s) for s in range(6)] == [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+    assert LearningRateSchedule().factor(123) == 1.0
+
+
+def test_every_step_uses_the_scheduled_rate(X):
+    schedule = LearningRateSchedule(warmup_steps=3, decay="linear", decay_steps=5, min_factor=0.2)
+    recorder = StepRecorder()
+    model = _model([schedule, recorder]).fit(X)
+    steps = len(model.batch_history_)
+    assert len(recorder.rates) == steps > 8
+    expected = [model.learning_rate * schedule.factor(s) for s in range(steps)]
+    assert recorder.rates == pytest.approx(expected)
+    # the optimiser is left at its base rate, so a later partial_fit starts a new schedule
+    recorder_again = StepRecorder()
+    model.set_params(callbacks=[schedule, recorder_again]).partial_fit(X)
+    assert recorder_again.rates[0] == pytest.approx(model.learning_rate / 3)
+
+
+def test_gradient_clipping_bounds_the_norm_of_every_step(X):
+    clipper, recorder = GradientClipping(max_norm=0.05), StepRecorder()
+    _model([clipper, recorder]).fit(X)  # recorder runs after the clipper
+    assert clipper.n_clipped > 0 and clipper.last_norm > 0.05
+    assert max(recorder.norms) <= 0.05 + 1e-6
+    unclipped = StepRecorder()
+    _model([unclipped]).fit(X)
+    assert max(unclipped.norms) > 0.05  # the bound was active
+
+
+def test_schedules_are_ordinary_parameters(X):
+    model = _model([LearningRateSchedule(warmup_steps=2), GradientClipping(1.0)], epochs=1)
+    copy = clone(model)
+    assert (
+        repr(copy.callbacks)
+        == "[LearningRateSchedule(warmup_steps=2, decay=None, decay_steps=None, min_factor=0.0), GradientClipping(max_norm=1.0)]"
+    )
+    assert copy.fit(X).n_epochs_ == 1
+    with pytest.raises(ValueError, match="decay_steps"):
+        LearningRateSchedule(decay="cosine")
+    with pytest.raises(ValueError, match="max_norm"):
+        GradientClipping(0)
