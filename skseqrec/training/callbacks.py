@@ -85,37 +85,56 @@ def _plain(value) -> bool:
 
 
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved for ``patience`` epochs.
+    """Stop when ``monitor`` has not improved for ``patience`` epochs (or steps).
+
+    Validation runs after every epoch; how long to wait for an improvement can be counted
+    in epochs (``patience``) or in optimiser steps (``patience_steps``), which means the
+    same on a small dataset (few steps per epoch) and a large one. ``min_steps`` keeps
+    training at least that many steps whatever the curve does (validation curves of
+    sequential recommenders have long plateaus early on).
 
     Parameters
     ----------
     monitor : str
         Key of the epoch record, e.g. ``"valid_ndcg@10"`` or ``"valid_loss"``.
-    patience : int
+    patience : int or None
+        Epochs without improvement before stopping.
     mode : {"max", "min"}
     tol : float, default=0.0
         Improvement must exceed ``tol`` (as in scikit-learn's ``n_iter_no_change``).
     restore_best : bool, default=True
         Load the best epoch's weights when training ends (also after an interrupt).
+    patience_steps : int or None, default=None
+        Optimiser steps since the best epoch before stopping (instead of ``patience``).
+    min_steps : int, default=0
+        Never stop before this many optimiser steps.
     """
 
     def __init__(
         self,
         monitor: str,
-        patience: int,
+        patience: int | None = None,
         mode: str = "max",
         tol: float = 0.0,
         restore_best: bool = True,
+        *,
+        patience_steps: int | None = None,
+        min_steps: int = 0,
     ):
+        if (patience is None) == (patience_steps is None):
+            raise ValueError("EarlyStopping needs exactly one of patience and patience_steps.")
         self.monitor = monitor
         self.patience = patience
         self.mode = mode
         self.tol = tol
         self.restore_best = restore_best
+        self.patience_steps = patience_steps
+        self.min_steps = min_steps
 
     def on_train_begin(self, trainer) -> None:
         self.best = -math.inf if self.mode == "max" else math.inf
         self.best_epoch = None
+        self.best_step = 0
         self._best_state = None
         self.wait = 0
 
@@ -130,20 +149,30 @@ class EarlyStopping(Callback):
             raise KeyError(
                 f"EarlyStopping monitors {self.monitor!r}, absent from {sorted(record)}."
             )
+        step = getattr(trainer, "step", 0)
         if self._improved(value):
             self.best, self.best_epoch, self.wait = value, record["epoch"], 0
+            self.best_step = step
             if self.restore_best:
                 self._best_state = {
                     k: v.detach().to("cpu", copy=True)
                     for k, v in trainer.module.state_dict().items()
                 }
+            return
+        self.wait += 1
+        if step < self.min_steps:
+            return
+        if self.patience_steps is None:
+            waited, unit = self.wait, "epochs"
+            done = self.wait >= self.patience
         else:
-            self.wait += 1
-            if self.wait >= self.patience:
-                trainer.stop_reason = (
-                    f"early stopping: {self.monitor} did not improve for {self.patience} epochs "
-                    f"(best {self.best:.5f} at epoch {self.best_epoch})"
-                )
+            waited, unit = step - self.best_step, "steps"
+            done = waited >= self.patience_steps
+        if done:
+            trainer.stop_reason = (
+                f"early stopping: {self.monitor} did not improve for {waited} {unit} "
+                f"(best {self.best:.5f} at epoch {self.best_epoch})"
+            )
 
     def on_train_end(self, trainer) -> None:
         if self.restore_best and self._best_state is not None:

@@ -10,7 +10,7 @@ from sklearn.base import clone
 
 from skseqrec import SASRecClassifierEstimator
 from skseqrec.datasets import make_sequential_world
-from skseqrec.training import Callback, GradientClipping, LearningRateSchedule
+from skseqrec.training import Callback, EarlyStopping, GradientClipping, LearningRateSchedule
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +85,41 @@ def test_schedules_are_ordinary_parameters(X):
         LearningRateSchedule(decay="cosine")
     with pytest.raises(ValueError, match="max_norm"):
         GradientClipping(0)
+
+
+def _run_early_stopping(callback, values, steps_per_epoch):
+    """Feed ``values`` as successive epoch records; return the epoch training stopped at."""
+    from types import SimpleNamespace
+
+    trainer = SimpleNamespace(step=0, module=torch.nn.Linear(2, 2), stop_reason=None)
+    callback.on_train_begin(trainer)
+    for epoch, value in enumerate(values, start=1):
+        trainer.step += steps_per_epoch
+        callback.on_epoch_end(trainer, {"epoch": epoch, "valid_ndcg@10": value})
+        if trainer.stop_reason is not None:
+            callback.on_train_end(trainer)
+            return epoch, trainer.stop_reason
+    return None, None
+
+
+def test_patience_in_steps_means_the_same_on_small_and_large_data():
+    # best at epoch 2, then a long plateau
+    values = [0.1, 0.3] + [0.2] * 60
+    small = EarlyStopping("valid_ndcg@10", patience_steps=80)
+    large = EarlyStopping("valid_ndcg@10", patience_steps=80)
+    # 8 steps per epoch (a small dataset): 10 epochs of waiting; 80 per epoch: one epoch
+    assert _run_early_stopping(small, values, 8)[0] == 12
+    assert _run_early_stopping(large, values, 80)[0] == 3
+    epoch, reason = _run_early_stopping(EarlyStopping("valid_ndcg@10", 3), values, 8)
+    assert epoch == 5 and "did not improve for 3 epochs" in reason
+
+
+def test_min_steps_keeps_training_through_an_early_plateau():
+    values = [0.3] + [0.2] * 40
+    early = EarlyStopping("valid_ndcg@10", patience=2)
+    patient = EarlyStopping("valid_ndcg@10", patience=2, min_steps=100)
+    assert _run_early_stopping(early, values, 8)[0] == 3
+    epoch, reason = _run_early_stopping(patient, values, 8)
+    assert epoch == 13 and "did not improve for 12 epochs" in reason  # step 104 >= 100
+    with pytest.raises(ValueError, match="exactly one of patience and patience_steps"):
+        EarlyStopping("valid_ndcg@10")
