@@ -37,7 +37,7 @@ import skseqrec
 from skseqrec import protocol
 from skseqrec.datasets import shared_data_path
 from skseqrec.model_selection import GlobalTemporalSplit, LeaveLastOut
-from skseqrec.training import TimeBudget
+from skseqrec.training import EarlyStopping, TimeBudget
 
 from .models import MODELS
 
@@ -174,9 +174,25 @@ def run_one(args, frame, seed):
     )
     if args.set:
         model.set_params(**dict(_parse_override(item) for item in args.set))
+    callbacks = []
     if args.time_budget and "callbacks" in model.get_params():
         # equal-CPU-budget comparisons: stop before the epoch that would overrun the budget
-        model.set_params(callbacks=[TimeBudget(args.time_budget)])
+        callbacks.append(TimeBudget(args.time_budget))
+    if args.patience_steps is not None:
+        if args.protocol != "loo":
+            sys.exit("--patience-steps needs --protocol loo (early stopping on X_valid)")
+        # patience counted in optimiser steps: X_valid is monitored every epoch
+        callbacks.append(
+            EarlyStopping(
+                f"valid_{model.monitor}",
+                patience_steps=args.patience_steps,
+                min_steps=args.min_steps,
+                mode="min" if model.monitor == "loss" else "max",
+            )
+        )
+        model.set_params(early_stopping_patience=None)
+    if callbacks:
+        model.set_params(callbacks=callbacks)
     # PROTOCOL.md: model selection trains before the validation targets; the final test
     # model trains on everything before the test targets (LOO: the validation targets
     # included; TIME: the whole pre-cut-off period, validation carve-out included) for the
@@ -186,7 +202,12 @@ def run_one(args, frame, seed):
     selection = selection_history = None
     started = time.perf_counter()
     if args.final_epochs is not None and trained:
-        model.set_params(epochs=args.final_epochs, early_stopping_patience=None, validation=None)
+        model.set_params(
+            epochs=args.final_epochs,
+            early_stopping_patience=None,
+            validation=None,
+            callbacks=[c for c in callbacks if not isinstance(c, EarlyStopping)],
+        )
         model.fit(final_data)
         selection = {"epochs": args.final_epochs, "chosen_by": "--final-epochs"}
     else:
@@ -204,7 +225,10 @@ def run_one(args, frame, seed):
             }
             selection_history = history.to_dict(orient="list")
             model = clone(model).set_params(
-                epochs=int(model.best_epoch_), early_stopping_patience=None, validation=None
+                epochs=int(model.best_epoch_),
+                early_stopping_patience=None,
+                validation=None,
+                callbacks=[c for c in callbacks if not isinstance(c, EarlyStopping)],
             )
             model.fit(final_data)
     fit_seconds = time.perf_counter() - started
@@ -255,7 +279,14 @@ def main(argv=None):
     parser.add_argument("--model", choices=sorted(MODELS), required=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--epochs", type=int, default=200)
-    parser.add_argument("--patience", type=int, default=10)
+    parser.add_argument("--patience", type=int, default=10, help="in epochs")
+    parser.add_argument(
+        "--patience-steps",
+        type=int,
+        default=None,
+        help="early stopping patience in optimiser steps instead of epochs (LOO only)",
+    )
+    parser.add_argument("--min-steps", type=int, default=0, help="with --patience-steps")
     parser.add_argument("--max-len", type=int, default=None)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument(
