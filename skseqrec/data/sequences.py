@@ -68,29 +68,25 @@ class Sequences:
             index = np.flatnonzero(index)
         index = index.astype(np.int64, copy=False)  # an empty list is float64
         starts, ends = self.offsets[index], self.offsets[index + 1]
-        positions = _ranges(starts, ends)
-        lengths = ends - starts
+        return self._regroup(self.users[index], ends - starts, _ranges(starts, ends))
+
+    def _regroup(self, users, lengths, events) -> Sequences:
+        """Sequences of ``users`` with ``lengths`` events taken, in order, at ``events``
+        (positions or a boolean mask into this collection's events)."""
         return Sequences(
-            users=self.users[index],
+            users=users,
             offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-            items=self.items[positions],
-            times=self.times[positions],
-            rows=self.rows[positions],
-            weights=None if self.weights is None else self.weights[positions],
+            items=self.items[events],
+            times=self.times[events],
+            rows=self.rows[events],
+            weights=None if self.weights is None else self.weights[events],
         )
 
     def drop_last(self, n: int = 1) -> Sequences:
         """Each sequence without its last ``n`` events (sequences may become empty)."""
         lengths = np.maximum(self.lengths - n, 0)
         positions = _ranges(self.offsets[:-1], self.offsets[:-1] + lengths)
-        return Sequences(
-            users=self.users,
-            offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-            items=self.items[positions],
-            times=self.times[positions],
-            rows=self.rows[positions],
-            weights=None if self.weights is None else self.weights[positions],
-        )
+        return self._regroup(self.users, lengths, positions)
 
     def last(self, n: int = 1) -> np.ndarray:
         """Positions (into ``items``) of the ``n``-th last event of each sequence."""
@@ -101,14 +97,7 @@ class Sequences:
         keep = np.asarray(keep, dtype=bool)
         user_index = np.repeat(np.arange(len(self)), self.lengths)
         lengths = np.bincount(user_index[keep], minlength=len(self))
-        return Sequences(
-            users=self.users,
-            offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-            items=self.items[keep],
-            times=self.times[keep],
-            rows=self.rows[keep],
-            weights=None if self.weights is None else self.weights[keep],
-        )
+        return self._regroup(self.users, lengths, keep)
 
     def select_users(self, user_codes: np.ndarray) -> Sequences:
         """Sequences of exactly ``user_codes`` (sorted); users absent here get empty ones."""
@@ -120,15 +109,9 @@ class Sequences:
         )
         lengths = np.zeros(len(user_codes), dtype=np.int64)
         lengths[present] = self.lengths[position[present]]
-        chosen = self.select(position[present])
-        return Sequences(
-            users=user_codes,
-            offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-            items=chosen.items,
-            times=chosen.times,
-            rows=chosen.rows,
-            weights=chosen.weights,
-        )
+        present_positions = position[present]
+        starts, ends = self.offsets[present_positions], self.offsets[present_positions + 1]
+        return self._regroup(user_codes, lengths, _ranges(starts, ends))
 
     @classmethod
     def concat(cls, parts: list[Sequences]) -> Sequences:
