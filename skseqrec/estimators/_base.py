@@ -207,11 +207,16 @@ class BaseRecommender(BaseEstimator):
         scores are exact in float32 for any catalogue below 2**24 items, so the order never
         depends on the catalogue size (a tie-breaking offset on log counts did).
         """
-        counts = np.asarray(self.item_counts_[1:])
-        order = np.lexsort((np.arange(len(counts)), -counts))
-        rank = np.empty(len(counts), dtype=np.int64)
-        rank[order] = np.arange(len(counts))
-        return torch.as_tensor(1.0 - rank / max(len(counts), 1), dtype=torch.float32)
+        # derived from item_counts_ once per fit, not per scored chunk; not saved
+        cached = self.__dict__.get("_popularity_scores")
+        if cached is None or cached[0] is not self.item_counts_:
+            counts = np.asarray(self.item_counts_[1:])
+            order = np.lexsort((np.arange(len(counts)), -counts))
+            rank = np.empty(len(counts), dtype=np.int64)
+            rank[order] = np.arange(len(counts))
+            scores = torch.as_tensor(1.0 - rank / max(len(counts), 1), dtype=torch.float32)
+            cached = self._popularity_scores = (self.item_counts_, scores)
+        return cached[1]
 
     def _inference_device(self) -> torch.device:
         return torch.device("cpu")
@@ -238,6 +243,7 @@ class BaseRecommender(BaseEstimator):
         order = np.argsort(lengths, kind="stable")
         chunk = self._chunk_size()
         model_times = self._model_times(times) if self._uses_times else None
+        fallback = None  # popularity scores on the device, fetched once per call
         for begin in range(0, len(order), chunk):
             rows = order[begin : begin + chunk]
             windows = pad_windows(items, starts[rows], ends[rows], max_len)
@@ -256,9 +262,11 @@ class BaseRecommender(BaseEstimator):
                 )
             with torch.no_grad():
                 scores = self._score_windows(window_t, time_t).float()
-                empty = torch.as_tensor(lengths[rows] == 0, device=device)
+                empty = lengths[rows] == 0  # decided on the host: no device sync per chunk
                 if empty.any():
-                    scores[empty] = self._fallback_scores().to(device)
+                    if fallback is None:
+                        fallback = self._fallback_scores().to(device)
+                    scores[torch.as_tensor(empty, device=device)] = fallback
             yield rows, scores
 
     def rank(
@@ -551,6 +559,7 @@ class BaseRecommender(BaseEstimator):
     def __getstate__(self):
         # object.__getstate__ returns the live __dict__: copy before changing anything
         state = dict(super().__getstate__())
+        state.pop("_popularity_scores", None)  # derived from item_counts_
         state["_skseqrec_version"] = __version__
         return state
 
