@@ -7,6 +7,7 @@ chunks the catalogue and builds output frames lives here once.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import warnings
 
@@ -150,7 +151,7 @@ class BaseRecommender(BaseEstimator):
         check_is_fitted(self)
         return len(self.item_encoder_)
 
-    def encode_history(self, X, *, name="X", keep_unknown=False):
+    def encode_history(self, X, *, name="X", keep_unknown=False, empty_hint=None):
         """Validate ``X`` and build its users' sequences over the fitted catalogue.
 
         Parameters
@@ -162,6 +163,8 @@ class BaseRecommender(BaseEstimator):
         keep_unknown : bool, default=False
             Keep items unknown to the model as code 0 instead of dropping them (counted
             in a warning).
+        empty_hint : str, default=None
+            What the caller needs, said when ``X`` has no row.
 
         Returns
         -------
@@ -173,7 +176,8 @@ class BaseRecommender(BaseEstimator):
             One chronological sequence of item codes per user of ``X``.
         """
         check_is_fitted(self)
-        data = self._check(X, name=name)
+        hint = {} if empty_hint is None else {"empty_hint": empty_hint}
+        data = self._check(X, name=name, **hint)
         users = IdEncoder.from_values(data.users, data.user_dtype)
         items = self.item_encoder_.encode(data.items)
         unknown = items == 0
@@ -374,16 +378,15 @@ class BaseRecommender(BaseEstimator):
                 np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
             )
         else:
-            data = self._check(
+            _, user_encoder, sequences = self.encode_history(
                 X,
                 empty_hint="pass users= (and X=None) to recommend popular items to users "
                 "without history",
             )
-            user_encoder = IdEncoder.from_values(data.users, data.user_dtype)
             if users is not None:
                 wanted = _id_array(users, user_encoder.classes)
                 try:
-                    user_encoder, _ = user_encoder.extend(wanted)
+                    user_encoder, new_codes = user_encoder.extend(wanted)
                 except TypeError:  # ids that do not sort with X's ids (e.g. str and int)
                     textual = isinstance(user_encoder.classes[0], str)
                     odd = [u for u in wanted if isinstance(u, str) != textual]
@@ -391,17 +394,8 @@ class BaseRecommender(BaseEstimator):
                         f"`users` holds ids that cannot be compared with the ids of column "
                         f"{self.user_col!r} (e.g. {(odd or list(wanted))[0]!r})."
                     ) from None
-            history_items = self.item_encoder_.encode(data.items)
-            known = history_items > 0
-            warn_dropped(
-                "rows of X",
-                int((~known).sum()),
-                len(history_items),
-                "have items unknown to the fitted model and are ignored",
-            )
-            sequences = build_sequences(
-                user_encoder.encode(data.users)[known], history_items[known], data.times[known]
-            )
+                # the extended encoder keeps the ids sorted: X's users keep their order
+                sequences = dataclasses.replace(sequences, users=new_codes[sequences.users])
         if users is not None:
             keep_codes = np.unique(user_encoder.encode(wanted))
         else:
