@@ -1,7 +1,8 @@
 """Benchmark configurations: name -> factory(seed, epochs, patience, protocol, max_len).
 
 Every sequential model runs with its documented defaults (the papers' MovieLens settings)
-unless ``--max-len`` overrides the window; early stopping uses the protocol's validation
+unless ``--max-len`` overrides the window and ``--patience`` (epochs) or
+``--patience-steps`` the early stopping; early stopping uses the protocol's validation
 data (``X_valid`` under LOO, the time carve-out under TIME).
 """
 
@@ -24,12 +25,15 @@ def popularity(**_):
 
 def _factory(cls, default_max_len=200, **fixed):
     def make(*, seed, epochs, patience, protocol, max_len=None):
+        stopping = {}  # patience None: the estimator's own early stopping default
+        if patience is not None:
+            stopping = {"early_stopping_patience": patience, "early_stopping_steps": None}
         return cls(
             max_len=max_len or default_max_len,
             epochs=epochs,
-            early_stopping_patience=patience,
             validation="time" if protocol == "time" else "last_event",
             random_state=seed,
+            **stopping,
             **fixed,
         )
 

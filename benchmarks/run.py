@@ -174,23 +174,18 @@ def run_one(args, frame, seed):
     )
     if args.set:
         model.set_params(**dict(_parse_override(item) for item in args.set))
+    trained = "epochs" in model.get_params()  # popularity has no epochs to select
     callbacks = []
     if args.time_budget and "callbacks" in model.get_params():
         # equal-CPU-budget comparisons: stop before the epoch that would overrun the budget
         callbacks.append(TimeBudget(args.time_budget))
-    if args.patience_steps is not None:
-        if args.protocol != "loo":
-            sys.exit("--patience-steps needs --protocol loo (early stopping on X_valid)")
-        # patience counted in optimiser steps: X_valid is monitored every epoch
-        callbacks.append(
-            EarlyStopping(
-                f"valid_{model.monitor}",
-                patience_steps=args.patience_steps,
-                min_steps=args.min_steps,
-                mode="min" if model.monitor == "loss" else "max",
-            )
+    if args.patience_steps is not None and trained:
+        # patience counted in optimiser steps (validation every epoch)
+        model.set_params(
+            early_stopping_patience=None,
+            early_stopping_steps=args.patience_steps,
+            early_stopping_min_steps=args.min_steps,
         )
-        model.set_params(early_stopping_patience=None)
     if callbacks:
         model.set_params(callbacks=callbacks)
     # PROTOCOL.md: model selection trains before the validation targets; the final test
@@ -198,13 +193,13 @@ def run_one(args, frame, seed):
     # included; TIME: the whole pre-cut-off period, validation carve-out included) for the
     # number of epochs the selection chose.
     final_data = context if args.protocol == "loo" else fit
-    trained = "epochs" in model.get_params()  # popularity has no epochs to select
     selection = selection_history = None
     started = time.perf_counter()
     if args.final_epochs is not None and trained:
         model.set_params(
             epochs=args.final_epochs,
             early_stopping_patience=None,
+            early_stopping_steps=None,
             validation=None,
             callbacks=[c for c in callbacks if not isinstance(c, EarlyStopping)],
         )
@@ -227,6 +222,7 @@ def run_one(args, frame, seed):
             model = clone(model).set_params(
                 epochs=int(model.best_epoch_),
                 early_stopping_patience=None,
+                early_stopping_steps=None,
                 validation=None,
                 callbacks=[c for c in callbacks if not isinstance(c, EarlyStopping)],
             )
@@ -279,7 +275,10 @@ def main(argv=None):
     parser.add_argument("--model", choices=sorted(MODELS), required=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--epochs", type=int, default=200)
-    parser.add_argument("--patience", type=int, default=10, help="in epochs")
+    parser.add_argument(
+        "--patience", type=int, default=None,
+        help="in epochs (default: the estimator's own early stopping)",
+    )
     parser.add_argument(
         "--patience-steps",
         type=int,

@@ -179,6 +179,8 @@ def _encode_value(value, where: str) -> dict:
         }
     if isinstance(value, torch.device):
         return {"kind": "torch_device", "value": str(value)}
+    if type(value) is tuple and all(_is_plain_json(v) for v in value):
+        return {"kind": "tuple", "value": list(value)}  # e.g. betas=(0.9, 0.98)
     raise TypeError(
         f"{where} is a {type(value).__module__}.{type(value).__qualname__}, which skseqrec's "
         "safe format cannot store; use joblib.dump for this estimator."
@@ -534,6 +536,11 @@ def _decode_value(spec, where: str):
             )
         )
         return random_state
+    if kind == "tuple":
+        value = spec.get("value")
+        if type(value) is not list or not all(_is_plain_json(v) for v in value):
+            raise ModelFormatError(f"{where}: a tuple must hold a list of plain values.")
+        return tuple(value)
     if kind == "torch_device":
         try:
             return torch.device(str(spec["value"]))

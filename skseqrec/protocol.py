@@ -30,7 +30,7 @@ import numpy as np
 
 from .data import Sequences
 from .exceptions import DataDropWarning, user_stacklevel
-from .metrics import get_metric
+from .metrics import get_metric, rank_of_targets
 from .params import Options
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "resolve_recommender",
     "rolling_cutoffs",
     "score_holdout",
+    "standard_error",
     "time_cutoff",
     "warn_dropped",
     "user_stacklevel",
@@ -334,6 +335,38 @@ def metric_values(ranked, targets, metrics, ks, *, n_items: int) -> dict:
     return values
 
 
+#: Single-target metrics whose per-user gain :func:`standard_error` knows.
+_GAINS = {
+    "ndcg": lambda ranks: 1.0 / np.log2(ranks + 1.0),
+    "hit_rate": lambda ranks: np.ones_like(ranks, dtype=float),
+    "mrr": lambda ranks: 1.0 / ranks,
+}
+
+
+def standard_error(ranked, targets, metric: str, k: int) -> float:
+    """Standard error of the mean of a single-target metric over users.
+
+    The metric's per-user gain (``ndcg``: ``1 / log2(rank + 1)``, ``hit_rate``: 1,
+    ``mrr``: ``1 / rank``, 0 beyond ``k``) has a sample standard deviation ``s`` over the
+    ``n`` users; the mean's standard error is ``s / sqrt(n)``. It sizes the noise of a
+    validation score (e.g. early stopping's ``tol="se"``). NaN for fewer than 2 users or
+    another metric.
+
+    Examples
+    --------
+    >>> round(standard_error([[1, 2], [3, 4], [5, 6], [7, 8]], [1, 9, 9, 9], "hit_rate", 2), 3)
+    0.25
+    """
+    ranked = np.asarray(ranked)
+    if metric not in _GAINS or len(ranked) < 2:
+        return float("nan")
+    ranks = rank_of_targets(ranked[:, :k], np.asarray(targets)).astype(float)
+    gains = np.zeros(len(ranks))
+    found = ranks > 0
+    gains[found] = _GAINS[metric](ranks[found])
+    return float(gains.std(ddof=1) / math.sqrt(len(gains)))
+
+
 @dataclass
 class ProtocolScores:
     """Metric values of one evaluation and the counts behind them."""
@@ -359,6 +392,7 @@ def score_holdout(
     exclude_seen: bool = True,
     cold_targets: str = DEFAULT_COLD_TARGETS,
     warn: bool = True,
+    standard_errors: bool = False,
 ) -> ProtocolScores:
     """Rank every holdout user's catalogue with ``estimator.rank`` and compute the metrics.
 
@@ -377,6 +411,8 @@ def score_holdout(
         ``DataDropWarning``). Cold targets scored as misses are counted in the result
         (``n_cold_targets``), not warned about: nothing is left out, and a search would
         repeat the warning for every fold and candidate.
+    standard_errors : bool, default=False
+        Also put each metric's :func:`standard_error` in ``extra`` (key ``"<metric>@<k>_se"``).
     """
     COLD_TARGETS_SPEC.check("cold_targets", cold_targets)
     targets = holdout.targets
@@ -400,15 +436,23 @@ def score_holdout(
         ranked, _ = estimator.rank(history, width, exclude_seen=exclude_seen)
         ranked = pad_ranked(ranked, width)
         # an unknown target (code 0) must never match an empty slot (also code 0)
-        values = metric_values(
-            ranked, np.where(targets == 0, -1, targets), metrics, ks, n_items=estimator.n_items_
-        )
+        scored = np.where(targets == 0, -1, targets)
+        values = metric_values(ranked, scored, metrics, ks, n_items=estimator.n_items_)
     else:
         values = {f"{m}@{k}": float("nan") for m in metrics for k in ks}
+    extra = {}
+    if standard_errors:
+        extra = {
+            f"{m}@{k}_se": standard_error(ranked, scored, m, k) if len(targets) else float("nan")
+            for m in metrics
+            for k in ks
+            if isinstance(m, str)
+        }
     return ProtocolScores(
         values=values,
         n_users=len(holdout),
         n_cold_targets=n_cold,
         n_excluded_users=n_cold if cold_targets == "exclude" else 0,
         cold_targets=cold_targets,
+        extra=extra,
     )

@@ -292,7 +292,7 @@ def test_save_refuses_foreign_classes(tmp_path):
 
 def test_save_refuses_values_json_cannot_hold(tmp_path):
     est = PopularityRecommender()
-    est.user_col = ("not", "a", "string")  # parameters are only validated by fit
+    est.user_col = {"not", "a", "string"}  # parameters are only validated by fit
     with pytest.raises(TypeError, match="parameter 'user_col'"):
         save(est, tmp_path / "m.safetensors")
     assert not (tmp_path / "m.safetensors").exists()

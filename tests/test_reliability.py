@@ -208,6 +208,7 @@ def test_keyboard_interrupt_restores_the_best_epoch(estimator, monkeypatch):
         validation="last_event",
         validation_fraction=0.3,
         monitor="ndcg@10",
+        validation_interval=None,
     )
     scripted_validation(monkeypatch, cls, values)
     state = interrupt_at(monkeypatch, cls, epoch=4, call=3)

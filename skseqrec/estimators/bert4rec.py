@@ -14,8 +14,9 @@ class BERT4RecEstimator(TransformerRecommender):
     """BERT4Rec: a bidirectional transformer trained with the masked-item (cloze) objective.
 
     Each training window (a user's most recent ``max_len`` events) has every event
-    replaced by a ``[MASK]`` token with probability ``mask_prob`` (a row with no masked
-    event gets its last one masked); the model predicts the masked items from both sides
+    chosen with probability ``mask_prob`` (a row with none gets its last one chosen); as
+    in BERT, a chosen event is replaced by a ``[MASK]`` token 80% of the time, by a random
+    item 10% and left as it is 10%; the model predicts the chosen items from both sides
     with ``loss`` (any of the sampled losses, or the full softmax). To recommend,
     ``[MASK]`` is appended after the user's most recent ``max_len - 1`` events and the
     model predicts it. Pre-norm blocks with GELU FFN, learnable positions counted from the
@@ -29,8 +30,9 @@ class BERT4RecEstimator(TransformerRecommender):
         Any parameter of :class:`~skseqrec.estimators.TransformerRecommender`; defaults:
         ``hidden_units=64, num_blocks=2, num_heads=2, dropout_rate=0.1, max_len=200``
         (the window, the ``[MASK]`` slot included at recommendation time),
-        ``loss="softmax"``, ``negative_sampling="shared"``, ``num_negatives=256``
-        (used by the sampled losses), ``remove_accidental_hits=True``, ``epochs=100``.
+        ``loss="softmax"``, ``negative_sampling="auto"``, ``num_negatives=256``
+        (used by the sampled losses), ``remove_accidental_hits=True``, ``init="xavier"``,
+        ``early_stopping_steps=400``, ``epochs=300`` (an upper bound).
         ``exclude_history_negatives`` is not available (no next-item objective).
 
     Examples
@@ -48,12 +50,16 @@ class BERT4RecEstimator(TransformerRecommender):
         hidden_units=64,
         num_heads=2,
         dropout_rate=0.1,
-        max_len=200,
+        max_len=50,
         loss="softmax",
-        negative_sampling="shared",
+        negative_sampling="auto",
         num_negatives=256,
         remove_accidental_hits=True,
-        epochs=100,
+        init="xavier",
+        batch_size=32,
+        early_stopping_steps=400,
+        validation_interval=50,
+        epochs=300,
     )
     _param_specs = {
         **TRANSFORMER_PARAMS,
@@ -75,6 +81,17 @@ class BERT4RecEstimator(TransformerRecommender):
             none = ~masked.any(dim=1)
             masked[:, -1] |= none & valid[:, -1]  # left padding: the last column is real
         inputs = torch.where(masked, module.n_items + 1, sequence)
+        if not batch.get("last_only"):
+            # BERT's 80/10/10: of the masked events, 10% show a random item and 10% their
+            # own item instead of [MASK], so the encoder also learns from real inputs
+            draws = torch.rand(sequence.shape, generator=generator, device=generator.device)
+            draws = draws.to(sequence.device)
+            random_items = torch.randint(
+                1, module.n_items + 1, sequence.shape, generator=generator,
+                device=generator.device,
+            ).to(sequence.device)
+            inputs = torch.where(masked & (draws >= 0.8) & (draws < 0.9), random_items, inputs)
+            inputs = torch.where(masked & (draws >= 0.9), sequence, inputs)
         times = batch["times"][:, -self.max_len :] if "times" in batch else None
         hidden = module(inputs, times)[masked]  # (M, d): only masked positions are scored
         targets = sequence[masked]

@@ -13,17 +13,25 @@ class GSASRecEstimator(TransformerRecommender):
     gBCE raises the positive probability to ``beta = alpha (t (1 - 1/alpha) + 1/alpha)``
     with ``alpha = k / (|I| - 1)``, which counters the overconfidence BCE learns from
     negative sampling; ``t = 0`` is plain BCE, ``t = 1`` fully calibrated. Defaults follow
-    the paper's ML-1M configuration.
+    the paper's ML-1M configuration and its reference code: the original SASRec block
+    (``block="post_norm"``: norm on the queries, a ``hidden_units``-wide ReLU feed-forward)
+    and Adam betas (0.9, 0.999), with ``num_negatives`` independent negatives at every
+    position (``negative_sampling="uniform"``): with negatives shared by the batch,
+    gSASRec collapsed early on ml-100k (validation falling while the training loss fell
+    from 0.69 to 0.03; NDCG@10 0.0377 against 0.0709 with per-position negatives), and
+    with every item as a negative (``"full"``, where gBCE is plain BCE) it learns slowly.
 
     Parameters
     ----------
     **params
         Any parameter of :class:`~skseqrec.estimators.TransformerRecommender`; defaults:
-        ``hidden_units=128, num_blocks=2, num_heads=1, dropout_rate=0.5, max_len=200,
-        block="pre_norm", loss="gbce", gbce_t=0.75, negative_sampling="shared",
+        ``hidden_units=128, num_blocks=2, num_heads=1, dropout_rate=0.5,
+        block="post_norm", loss="gbce", gbce_t=0.75, negative_sampling="uniform",
         num_negatives=256, tied_embeddings=False, remove_accidental_hits=True,
-        epochs=100``. ``remove_accidental_hits=True`` leaves negatives that equal the
-        positive out of the loss (the paper's code keeps them).
+        betas=(0.9, 0.999), max_len=50, batch_size=32, early_stopping_steps=400,
+        validation_interval=50, epochs=300`` (an upper bound).
+        ``remove_accidental_hits=True`` leaves negatives that equal the positive out of the
+        loss (the paper's code keeps them).
 
     Examples
     --------
@@ -37,12 +45,17 @@ class GSASRecEstimator(TransformerRecommender):
     __init__ = preset(
         hidden_units=128,
         dropout_rate=0.5,
-        max_len=200,
+        max_len=50,
+        block="post_norm",
         loss="gbce",
         gbce_t=0.75,
-        negative_sampling="shared",
+        negative_sampling="uniform",
         num_negatives=256,
         tied_embeddings=False,
         remove_accidental_hits=True,
-        epochs=100,
+        betas=(0.9, 0.999),
+        batch_size=32,
+        early_stopping_steps=400,
+        validation_interval=50,
+        epochs=300,
     )

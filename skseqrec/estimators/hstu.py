@@ -15,9 +15,11 @@ class HSTUEstimator(TransformerRecommender):
     SiLU(W LN(x))``, attention ``SiLU(QK^T + rab) / max_len`` without softmax, output
     ``x + W_o(LN(AV) * U)``; ``rab`` = learned relative-position bias + learned bias of
     the log-bucketed time gap between query and key). Scores are cosine similarities;
-    trained with a sampled softmax at temperature ``temperature`` against
-    ``num_negatives`` uniform negatives (accidental hits removed), AdamW with betas
-    (0.9, 0.98). Defaults are the paper's ML-1M configuration.
+    trained with a softmax at temperature ``temperature`` against the whole catalogue
+    when it is small, or ``num_negatives`` shared uniform negatives (accidental hits
+    removed) when it is large (``negative_sampling="auto"``), AdamW with betas
+    (0.9, 0.98), early stopping after 400 steps without a better validation NDCG@10.
+    The model is the paper's ML-1M configuration.
 
     The time column is read by the model: times are converted to seconds (datetime
     columns always; numeric columns are taken in ``time_unit``). Each query's time gaps are
@@ -30,9 +32,10 @@ class HSTUEstimator(TransformerRecommender):
         Any parameter of :class:`~skseqrec.estimators.TransformerRecommender`; defaults:
         ``hidden_units=50, num_blocks=2, num_heads=1, dropout_rate=0.2, max_len=200,
         block="hstu", positional="from_start", similarity="cosine", loss="infonce",
-        temperature=0.05, negative_sampling="shared", num_negatives=128,
-        remove_accidental_hits=True, optimizer="adamw", epochs=100``.
-        ``negative_sampling="uniform"`` draws negatives per position (the paper's).
+        temperature=0.05, negative_sampling="auto", num_negatives=128,
+        remove_accidental_hits=True, optimizer="adamw", early_stopping_steps=400,
+        epochs=300`` (an upper bound). ``negative_sampling="uniform"`` draws negatives per
+        position (the paper's).
 
     Examples
     --------
@@ -45,15 +48,18 @@ class HSTUEstimator(TransformerRecommender):
     """
 
     __init__ = preset(
-        max_len=200,
+        max_len=50,
         block="hstu",
         positional="from_start",
         similarity="cosine",
         loss="infonce",
         temperature=0.05,
-        negative_sampling="shared",
+        negative_sampling="auto",
         num_negatives=128,
         remove_accidental_hits=True,
         optimizer="adamw",
-        epochs=100,
+        batch_size=32,
+        early_stopping_steps=400,
+        validation_interval=50,
+        epochs=300,
     )

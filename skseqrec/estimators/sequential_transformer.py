@@ -13,23 +13,32 @@ class SequentialTransformerEstimator(TransformerRecommender):
     Item embeddings (no absolute positions), ``num_blocks`` pre-norm blocks with RMSNorm,
     bias-free causal attention with rotary positions (RoPE: attention depends only on how far back
     an event is) and a SwiGLU feed-forward, a final RMSNorm, tied output. Scores are
-    cosine similarities; every position is trained with InfoNCE at ``temperature``
-    against ``num_negatives`` items drawn from the batch's own targets
-    (popularity-distributed, so the logQ correction is applied), accidental hits removed.
-    AdamW, betas (0.9, 0.98).
+    cosine similarities; every position is trained at ``temperature`` with a softmax
+    against the whole catalogue when it is small (``negative_sampling="auto"``), and
+    against ``num_negatives`` shared uniform negatives when it is large;
+    ``negative_sampling="in_batch"`` draws them from the batch's own targets
+    (popularity-distributed; the InfoNCE loss then applies the logQ correction, with each
+    item's share of the training targets). AdamW, betas (0.9, 0.98), decoupled weight decay
+    of the projection matrices only (not embeddings, norm gains or biases), early stopping
+    after 400 steps without a better validation NDCG@10.
+
+    The default size (64 wide, 2 blocks, 2 heads) fits a 100k-event CPU fit in minutes;
+    the size of the modern-stack papers for large data is
+    ``SequentialTransformerEstimator(**SequentialTransformerEstimator.PAPER_SIZE)``
+    (256 wide, 4 blocks, 8 heads: about 100 s per epoch of ml-latest-small on 2 CPU
+    threads).
 
     Parameters
     ----------
     **params
         Any parameter of :class:`~skseqrec.estimators.TransformerRecommender`; defaults:
-        ``hidden_units=256, num_blocks=4, num_heads=8, dropout_rate=0.1, max_len=200,
+        ``hidden_units=64, num_blocks=2, num_heads=2, dropout_rate=0.1, max_len=200,
         block="pre_norm", positional="rope", norm="rms", activation="swiglu",
-        attention_bias=False,
-        similarity="cosine", loss="infonce", temperature=0.05,
-        negative_sampling="in_batch", num_negatives=1024, remove_accidental_hits=True,
-        optimizer="adamw", weight_decay=0.01, epochs=100``.
-        ``negative_sampling="mixed"`` adds uniform negatives (half of ``num_negatives``);
-        ``loss="sampled_softmax"`` drops the logQ correction.
+        attention_bias=False, similarity="cosine", loss="infonce", temperature=0.05,
+        negative_sampling="auto", num_negatives=1024, remove_accidental_hits=True,
+        optimizer="adamw", weight_decay=0.01, early_stopping_steps=400, epochs=300``
+        (an upper bound). ``negative_sampling="mixed"`` uses half in-batch, half uniform
+        negatives; ``loss="sampled_softmax"`` drops the logQ correction.
 
     Examples
     --------
@@ -41,12 +50,15 @@ class SequentialTransformerEstimator(TransformerRecommender):
     (100, 4)
     """
 
+    #: The modern-stack papers' size, for large data: ``Estimator(**PAPER_SIZE)``.
+    PAPER_SIZE = {"hidden_units": 256, "num_blocks": 4, "num_heads": 8}
+
     __init__ = preset(
-        hidden_units=256,
-        num_blocks=4,
-        num_heads=8,
+        hidden_units=64,
+        num_blocks=2,
+        num_heads=2,
         dropout_rate=0.1,
-        max_len=200,
+        max_len=50,
         positional="rope",
         norm="rms",
         activation="swiglu",
@@ -54,10 +66,13 @@ class SequentialTransformerEstimator(TransformerRecommender):
         similarity="cosine",
         loss="infonce",
         temperature=0.05,
-        negative_sampling="in_batch",
+        negative_sampling="auto",
         num_negatives=1024,
         remove_accidental_hits=True,
         optimizer="adamw",
         weight_decay=0.01,
-        epochs=100,
+        batch_size=32,
+        early_stopping_steps=400,
+        validation_interval=50,
+        epochs=300,
     )

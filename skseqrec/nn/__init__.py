@@ -7,7 +7,7 @@ from .attention import MultiHeadSelfAttention
 from .blocks import FeedForward, LiGRBlock, PostNormBlock, PreNormBlock, SwiGLU, feed_forward
 from .context import SequenceContext
 from .dropout import Dropout
-from .encoder import RatingModel, SequenceEncoder
+from .encoder import INITS, RatingModel, SequenceEncoder
 from .factory import (
     BLOCKS,
     LOSSES,
@@ -36,6 +36,7 @@ from .topk import mask_scores, topk_items
 
 __all__ = [
     "BLOCKS",
+    "INITS",
     "LOSSES",
     "NEGATIVE_SAMPLING",
     "NORMS",

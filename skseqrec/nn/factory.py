@@ -42,7 +42,7 @@ BLOCKS = ("pre_norm", "post_norm", "ligr", "hstu")
 POSITIONALS = ("from_end", "from_start", "rope", "relative", "none")
 NORMS = {"layer": nn.LayerNorm, "rms": nn.RMSNorm}
 LOSSES = ("bce", "gbce", "sampled_softmax", "softmax", "infonce", "mse")
-NEGATIVE_SAMPLING = ("uniform", "shared", "in_batch", "mixed")
+NEGATIVE_SAMPLING = ("uniform", "shared", "in_batch", "mixed", "full")
 
 # What each block is by design: its feed-forward, width, whether a norm follows the last
 # block, and whether item embeddings are scaled by sqrt(d).
@@ -78,6 +78,7 @@ def build_encoder(
     use_time: bool = False,
     n_special: int = 0,
     attention_bias: bool = True,
+    init: str = "normal",
 ) -> SequenceEncoder:
     """A :class:`SequenceEncoder` from component names.
 
@@ -107,6 +108,8 @@ def build_encoder(
         Extra input tokens after the catalogue (e.g. BERT4Rec's ``[MASK]``).
     attention_bias : bool
         Biases of the softmax-attention projections (HSTU's projection has none).
+    init : {"normal", "xavier"}
+        Weight initialisation (see :meth:`SequenceEncoder.reset_parameters`).
     """
     if block not in _BLOCK_DESIGN:
         raise ValueError(f"block must be one of {list(BLOCKS)}, got {block!r}.")
@@ -180,6 +183,7 @@ def build_encoder(
         tied=tied,
         similarity=similarity,
         n_special=n_special,
+        init=init,
     )
 
 
@@ -196,11 +200,13 @@ class Objective:
         against the negatives. ``"infonce"``: the same with the logQ correction of
         non-uniform (in-batch) negatives. ``"softmax"``: cross-entropy over the whole
         catalogue (no sampling). ``"mse"``: squared error of the score against ``y``.
-    negative_sampling : {"uniform", "shared", "in_batch", "mixed"}
+    negative_sampling : {"uniform", "shared", "in_batch", "mixed", "full"}
         ``"uniform"``: independent uniform negatives at every position; ``"shared"``: one
         uniform set for the whole batch (one matmul); ``"in_batch"``: drawn from the
         batch's own targets (popularity-distributed); ``"mixed"``: half in-batch, half
-        uniform, shared by the batch.
+        uniform, shared by the batch; ``"full"``: every other item of the catalogue
+        (nothing sampled: the softmax losses become the full softmax, ``"gbce"`` becomes
+        plain BCE over the catalogue; ``num_negatives`` is unused).
     num_negatives : int
         Negatives each positive is contrasted with.
     temperature : float
@@ -236,6 +242,28 @@ class Objective:
             parts.append(shared_negatives(n_uniform, n_items, generator=generator))
         return torch.cat([p.to(targets.device) for p in parts]), len(drawn), n_uniform
 
+    def _full_catalogue_loss(self, module, hidden, targets, valid, labels):
+        """Every other item is a negative; only the valid positions are scored."""
+        chosen = targets[valid]
+        every = torch.ones_like(chosen, dtype=torch.bool)
+        logits = module.score_all(hidden[valid])  # (M, n_items), column j = code j + 1
+        if self.temperature != 1.0:
+            logits = logits / self.temperature
+        if self.loss in ("softmax", "sampled_softmax", "infonce"):
+            # logQ is constant over the catalogue: InfoNCE is the plain full softmax here
+            return full_softmax_loss(logits, chosen, every)
+        positive = logits.gather(1, (chosen - 1).unsqueeze(1)).squeeze(1)
+        hits = torch.zeros_like(logits, dtype=torch.bool)
+        hits.scatter_(1, (chosen - 1).unsqueeze(1), True)  # the positive is no negative
+        if self.loss == "bce":
+            chosen_labels = None if labels is None else labels[valid]
+            return bce_negatives_loss(positive, logits, every, chosen_labels, hits=hits)
+        beta = gbce_beta(module.n_items - 1, module.n_items, self.gbce_t)
+        # gbce_loss averages over k + 1 = n + 1 columns; the positive's own is masked out,
+        # so the n real terms (1 positive, n - 1 negatives) are rescaled to their mean
+        n = module.n_items
+        return gbce_loss(positive, logits, every, beta=beta, hits=hits) * ((n + 1) / n)
+
     def __call__(self, module, hidden, targets, valid, *, generator, labels=None, window=None):
         """Loss of ``targets`` (any leading shape) given ``hidden`` (same shape + (d,)).
 
@@ -244,11 +272,8 @@ class Objective:
         ``exclude_history_negatives``.
         """
         scaled = self.temperature != 1.0
-        if self.loss == "softmax":
-            chosen = targets[valid]
-            every = torch.ones_like(chosen, dtype=torch.bool)
-            logits = module.score_all(hidden[valid])
-            return full_softmax_loss(logits / self.temperature if scaled else logits, chosen, every)
+        if self.loss == "softmax" or (self.negative_sampling == "full" and self.loss != "mse"):
+            return self._full_catalogue_loss(module, hidden, targets, valid, labels)
         positive = module.score_items(hidden, targets.unsqueeze(-1)).squeeze(-1)
         if self.loss == "mse":
             if labels is None:

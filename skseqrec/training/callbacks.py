@@ -27,14 +27,23 @@ __all__ = [
 ]
 
 
+def unvalidated(trainer, record: dict) -> bool:
+    """Whether ``record`` closes a round the trainer did not validate (an epoch end between
+    two ``validate_every`` steps): callbacks that monitor a validation score skip it."""
+    return getattr(trainer, "validate", None) is not None and not any(
+        key.startswith("valid_") for key in record
+    )
+
+
 class Callback:
     """Base class of training callbacks; override the hooks you need (each is a no-op).
 
     Hooks fire in this order: ``on_train_begin`` once, then for every epoch
     ``on_epoch_begin``, for every batch ``on_after_backward`` (gradients computed, the
     optimiser step not taken yet) and ``on_batch_end`` after the step, and
-    ``on_epoch_end`` with the epoch's record; ``on_train_end`` once at the end, also after an interrupt or
-    an error. The estimator uses the instances it is given (``clone`` copies them), so a
+    ``on_epoch_end`` with each record: the end of every epoch, and every ``validate_every``
+    steps when the trainer validates in steps (the estimators' ``validation_interval``);
+    ``on_train_end`` once at the end, also after an interrupt or an error. The estimator uses the instances it is given (``clone`` copies them), so a
     callback can be inspected after ``fit``.
 
     Examples
@@ -85,29 +94,40 @@ def _plain(value) -> bool:
 
 
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved for ``patience`` epochs (or steps).
+    """Stop when ``monitor`` has not improved for ``patience`` records (or steps).
 
-    Validation runs after every epoch; how long to wait for an improvement can be counted
-    in epochs (``patience``) or in optimiser steps (``patience_steps``), which means the
-    same on a small dataset (few steps per epoch) and a large one. ``min_steps`` keeps
-    training at least that many steps whatever the curve does (validation curves of
-    sequential recommenders have long plateaus early on).
+    The rule. A value improves when it beats the best so far by more than the tolerance
+    (``tol``, or with ``tol="se"`` the standard error the record gives for it, key
+    ``<monitor>_se``: a gain within one standard error of the validation set is taken as
+    noise); the best value, its epoch, step and (``restore_best``) weights are kept.
+    Training stops at the first record where no improvement came for ``patience``
+    records (rounds: epochs, or ``validate_every`` steps) or for ``patience_steps``
+    optimiser steps, but never before ``min_steps`` steps. Counting in steps means the
+    same on a small dataset (few steps per epoch) and a large one; validation curves of
+    sequential recommenders have plateaus of hundreds of steps early on, which a patience
+    of a few epochs of a small dataset stops inside.
 
     Parameters
     ----------
     monitor : str
-        Key of the epoch record, e.g. ``"valid_ndcg@10"`` or ``"valid_loss"``.
+        Key of the record, e.g. ``"valid_ndcg@10"`` or ``"valid_loss"``.
     patience : int or None
-        Epochs without improvement before stopping.
+        Records without improvement before stopping.
     mode : {"max", "min"}
-    tol : float, default=0.0
-        Improvement must exceed ``tol`` (as in scikit-learn's ``n_iter_no_change``).
+    tol : float or "se", default=0.0
+        Improvement must exceed ``tol`` (as in scikit-learn's ``n_iter_no_change``); "se":
+        the record's standard error of the monitored value.
     restore_best : bool, default=True
-        Load the best epoch's weights when training ends (also after an interrupt).
+        Load the best record's weights when training ends (also after an interrupt).
     patience_steps : int or None, default=None
-        Optimiser steps since the best epoch before stopping (instead of ``patience``).
+        Optimiser steps since the best record before stopping (instead of ``patience``).
     min_steps : int, default=0
         Never stop before this many optimiser steps.
+
+    Attributes
+    ----------
+    best, best_epoch, best_step
+        The best value and where it was recorded.
     """
 
     def __init__(
@@ -115,7 +135,7 @@ class EarlyStopping(Callback):
         monitor: str,
         patience: int | None = None,
         mode: str = "max",
-        tol: float = 0.0,
+        tol: float | str = 0.0,
         restore_best: bool = True,
         *,
         patience_steps: int | None = None,
@@ -123,6 +143,10 @@ class EarlyStopping(Callback):
     ):
         if (patience is None) == (patience_steps is None):
             raise ValueError("EarlyStopping needs exactly one of patience and patience_steps.")
+        if tol != "se" and (
+            isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0
+        ):
+            raise ValueError(f"tol must be a number >= 0 or 'se', got {tol!r}.")
         self.monitor = monitor
         self.patience = patience
         self.mode = mode
@@ -138,19 +162,33 @@ class EarlyStopping(Callback):
         self._best_state = None
         self.wait = 0
 
-    def _improved(self, value: float) -> bool:
+    def _tolerance(self, record: dict) -> float:
+        if self.tol != "se":
+            return float(self.tol)
+        key = f"{self.monitor}_se"
+        if key not in record:
+            raise KeyError(
+                f"EarlyStopping(tol='se') needs {key!r} in the record, absent from "
+                f"{sorted(record)}."
+            )
+        value = record[key]
+        return 0.0 if not math.isfinite(value) else float(value)
+
+    def _improved(self, value: float, tol: float) -> bool:
         if self.mode == "max":
-            return value > self.best + self.tol
-        return value < self.best - self.tol
+            return value > self.best + tol
+        return value < self.best - tol
 
     def on_epoch_end(self, trainer, record: dict) -> None:
         value = record.get(self.monitor)
         if value is None:
+            if unvalidated(trainer, record):
+                return
             raise KeyError(
                 f"EarlyStopping monitors {self.monitor!r}, absent from {sorted(record)}."
             )
         step = getattr(trainer, "step", 0)
-        if self._improved(value):
+        if self._improved(value, self._tolerance(record)):
             self.best, self.best_epoch, self.wait = value, record["epoch"], 0
             self.best_step = step
             if self.restore_best:
@@ -163,7 +201,8 @@ class EarlyStopping(Callback):
         if step < self.min_steps:
             return
         if self.patience_steps is None:
-            waited, unit = self.wait, "epochs"
+            per_epoch = getattr(trainer, "validate_every", None) is None
+            waited, unit = self.wait, "epochs" if per_epoch else "records"
             done = self.wait >= self.patience
         else:
             waited, unit = step - self.best_step, "steps"
@@ -171,7 +210,7 @@ class EarlyStopping(Callback):
         if done:
             trainer.stop_reason = (
                 f"early stopping: {self.monitor} did not improve for {waited} {unit} "
-                f"(best {self.best:.5f} at epoch {self.best_epoch})"
+                f"(best {self.best:.5f} at epoch {self.best_epoch}, step {self.best_step})"
             )
 
     def on_train_end(self, trainer) -> None:
@@ -246,6 +285,8 @@ class Checkpoint(Callback):
 
     def on_epoch_end(self, trainer, record: dict) -> None:
         if self.monitor is not None:
+            if self.monitor.startswith("valid_") and unvalidated(trainer, record):
+                return
             if self.monitor not in record:
                 raise KeyError(
                     f"Checkpoint monitors {self.monitor!r}, absent from {sorted(record)}."

@@ -1,4 +1,4 @@
-"""Per-epoch training records."""
+"""Training records: one per round (an epoch, or ``validate_every`` optimiser steps)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ __all__ = ["History"]
 
 
 class History:
-    """Per-epoch dicts (``epoch``, ``train_loss``, ``valid_*``, ``seconds``) and the loss
-    of every optimiser step (``batch_losses``: one list per epoch record).
+    """Round records (``epoch``, ``step``, ``train_loss``, ``valid_*``, ``seconds``) and the
+    loss of every optimiser step (``batch_losses``: one list per record).
+
+    A round is an epoch, or ``validate_every`` steps of the :class:`Trainer` (then an epoch
+    may have several records, each with the step it ended at).
     """
 
     def __init__(self, records=None, batch_losses=None):
@@ -35,11 +38,13 @@ class History:
         """One row per optimiser step: ``epoch``, ``batch`` (from 0), ``train_loss``."""
         # records restored from an older file may have no batch losses: align from the end
         epochs = [r["epoch"] for r in self.records][len(self.records) - len(self.batch_losses) :]
-        rows = [
-            (epoch, index, loss)
-            for epoch, losses in zip(epochs, self.batch_losses)
-            for index, loss in enumerate(losses)
-        ]
+        rows, previous, index = [], None, 0
+        for epoch, losses in zip(epochs, self.batch_losses):
+            if epoch != previous:  # several rounds of one epoch continue its batch count
+                previous, index = epoch, 0
+            for loss in losses:
+                rows.append((epoch, index, loss))
+                index += 1
         frame = pd.DataFrame(rows, columns=["epoch", "batch", "train_loss"])
         return frame.astype({"epoch": "int64", "batch": "int64", "train_loss": "float64"})
 
@@ -51,7 +56,8 @@ class History:
         return self.records[-1]["epoch"] if self.records else 0
 
     def to_frame(self) -> pd.DataFrame:
-        columns = ["epoch", "train_loss"]
-        extra = sorted({k for r in self.records for k in r} - {"epoch", "train_loss", "seconds"})
+        columns = ["epoch", "step", "train_loss"]
+        extra = sorted({k for r in self.records for k in r} - {*columns, "seconds"})
         frame = pd.DataFrame(self.records, columns=columns + extra + ["seconds"])
-        return frame.astype({"epoch": "int64"})
+        # records from before the step counter have no step
+        return frame.astype({"epoch": "int64", "step": "Int64"})

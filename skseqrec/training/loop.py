@@ -33,7 +33,7 @@ class Trainer:
     epochs : int
         Number of epochs to run in this call.
     validate : callable or None
-        ``validate() -> dict`` of metric name -> float, called after every epoch
+        ``validate() -> dict`` of metric name -> float, called at the end of every round
         (keys get a ``valid_`` prefix in the record).
     callbacks : list of Callback
         Their hooks fire in order: ``on_train_begin``, then per epoch ``on_epoch_begin``,
@@ -46,6 +46,15 @@ class Trainer:
     amp : bool
         bf16 autocast on CUDA.
     description : str
+    validate_every : int or None, default=None
+        Validate every this many optimiser steps (mid-epoch when an epoch is longer, every
+        few epochs when it is shorter): each multiple closes a round (validate, append a
+        record, call ``on_epoch_end``); the end of an epoch closes a round without
+        validation when steps were taken since the last one (its record has no
+        ``valid_`` keys). None: one validated round per epoch. Steps mean the same on a
+        small and a large dataset (an epoch of a million users is thousands of steps). A
+        record is ``{"epoch", "step", "train_loss" (mean over the round's steps),
+        "valid_<name>"..., "seconds"}``.
     """
 
     def __init__(
@@ -62,6 +71,7 @@ class Trainer:
         device=None,
         amp: bool = True,
         description: str = "fit",
+        validate_every: int | None = None,
     ):
         self.module = module
         self.optimizer = optimizer
@@ -76,14 +86,50 @@ class Trainer:
         self.description = description
         self.stop_reason = None
         self.best_epoch = None
+        self.validate_every = validate_every
         #: optimiser steps taken in this run (``on_batch_end`` sees the count after its step)
         self.step = 0
+        #: epochs begun in this run (the one a stop interrupts included)
+        self.epochs_run = 0
 
     def _call(self, hook: str, *args) -> None:
         for callback in self.callbacks:
             getattr(callback, hook)(self, *args)
 
-    def _run_epoch(self, epoch: int) -> tuple[dict, list]:
+    def _record(self, epoch: int, losses: list, started: float, validate: bool = True) -> None:
+        """Close a round (an epoch, or ``validate_every`` steps): validate, log, call back."""
+        # one device sync per round, not per batch
+        batch_losses = torch.stack(losses).double().cpu().tolist() if losses else []
+        train_loss = math.fsum(batch_losses) / max(len(batch_losses), 1)
+        if not math.isfinite(train_loss):
+            raise FloatingPointError(
+                f"The training loss became {train_loss} at epoch {epoch} (step {self.step}). "
+                "Lower learning_rate (e.g. by 10x), or check the data for extreme values of y."
+            )
+        record = {"epoch": epoch, "step": self.step, "train_loss": train_loss}
+        if self.validate is not None and validate:
+            self.module.eval()
+            with torch.no_grad(), autocast(self.device, self.amp):
+                record.update({f"valid_{k}": float(v) for k, v in self.validate().items()})
+            self.module.train()
+        record["seconds"] = time.perf_counter() - started
+        self.history.append(record)
+        self.history.append_batches(batch_losses)
+        logger.info(
+            "%s epoch %d step %d: %s",
+            self.description,
+            epoch,
+            self.step,
+            ", ".join(
+                f"{k}={v:.5g}" if isinstance(v, float) else f"{k}={v}"
+                for k, v in record.items()
+                if k not in ("epoch", "step")
+            ),
+            extra={"skseqrec_record": dict(record)},
+        )
+        self._call("on_epoch_end", record)
+
+    def _run_epoch(self, epoch: int) -> None:
         started = time.perf_counter()
         self.module.train()
         losses = []
@@ -97,21 +143,15 @@ class Trainer:
             self.step += 1
             losses.append(loss.detach())
             self._call("on_batch_end", index, losses[-1])
-        # one device sync per epoch, not per batch
-        batch_losses = torch.stack(losses).double().cpu().tolist() if losses else []
-        train_loss = math.fsum(batch_losses) / max(len(batch_losses), 1)
-        if not math.isfinite(train_loss):
-            raise FloatingPointError(
-                f"The training loss became {train_loss} at epoch {epoch}. Lower learning_rate "
-                "(e.g. by 10x), or check the data for extreme values of y."
-            )
-        record = {"epoch": epoch, "train_loss": train_loss}
-        if self.validate is not None:
-            self.module.eval()
-            with torch.no_grad(), autocast(self.device, self.amp):
-                record.update({f"valid_{k}": float(v) for k, v in self.validate().items()})
-        record["seconds"] = time.perf_counter() - started
-        return record, batch_losses
+            if self.validate_every and self.step % self.validate_every == 0:
+                self._record(epoch, losses, started)
+                losses, started = [], time.perf_counter()
+                if self.stop_reason is not None:
+                    return
+        if losses or not self.validate_every:
+            # with validate_every, an epoch's end is recorded (its training loss) but not
+            # validated: validation runs every validate_every steps, on any dataset size
+            self._record(epoch, losses, started, validate=not self.validate_every)
 
     def run(self) -> Trainer:
         """Train; on KeyboardInterrupt stop, warn and return normally.
@@ -125,21 +165,8 @@ class Trainer:
         try:
             for epoch in range(first, first + self.epochs):
                 self._call("on_epoch_begin")
-                record, batch_losses = self._run_epoch(epoch)
-                self.history.append(record)
-                self.history.append_batches(batch_losses)
-                logger.info(
-                    "%s epoch %d: %s",
-                    self.description,
-                    epoch,
-                    ", ".join(
-                        f"{k}={v:.5g}" if isinstance(v, float) else f"{k}={v}"
-                        for k, v in record.items()
-                        if k != "epoch"
-                    ),
-                    extra={"skseqrec_record": dict(record)},
-                )
-                self._call("on_epoch_end", record)
+                self._run_epoch(epoch)
+                self.epochs_run += 1
                 if self.stop_reason is not None:
                     break
             else:

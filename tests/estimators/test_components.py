@@ -51,7 +51,12 @@ FEW = dict(num_negatives=16)
 GRID = [
     # gBCE with one uniform negative (with many it needs tens of epochs, see test_family)
     ("sasrec-ligr-gbce", SASRecClassifierEstimator(**SMALL, block="ligr", loss="gbce")),
-    ("hstu-rope-shared", HSTUEstimator(**SMALL, **FEW, positional="rope")),
+    (
+        "hstu-rope-shared",
+        HSTUEstimator(**SMALL, **FEW, positional="rope", negative_sampling="shared"),
+    ),
+    # BCE against every other item (the negative term averaged over the catalogue)
+    ("sasrec-full-bce", SASRecClassifierEstimator(**SMALL, negative_sampling="full")),
     (
         "sasrec-post_norm-relative",
         SASRecClassifierEstimator(**SMALL, block="post_norm", positional="relative"),
@@ -156,7 +161,7 @@ def test_the_grid_covers_every_component_value():
     assert used["block"] == set(BLOCK_CLASSES)
     assert used["positional"] == set(POSITIONALS)
     assert used["loss"] == set(LOSSES) - {"mse"}
-    assert used["negative_sampling"] == set(NEGATIVE_SAMPLING)
+    assert used["negative_sampling"] == {"auto", *NEGATIVE_SAMPLING}
     assert used["norm"] == set(NORMS)
     assert used["activation"] == {"gelu", "relu", "swiglu", None}
 

@@ -148,7 +148,14 @@ def test_early_stopping_restores_best_epoch(world_split):
         early_stopping_patience=2,
     ).fit(valid_train, X_valid=train)
     history = model.history_
-    assert list(history.columns) == ["epoch", "train_loss", "valid_ndcg@10", "seconds"]
+    assert list(history.columns) == [
+        "epoch",
+        "step",
+        "train_loss",
+        "valid_ndcg@10",
+        "valid_ndcg@10_se",
+        "seconds",
+    ]
     assert model.n_epochs_ == len(history) <= 30
     best = history["valid_ndcg@10"].max()
     assert model.best_epoch_ == history.loc[history["valid_ndcg@10"].idxmax(), "epoch"]

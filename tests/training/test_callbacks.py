@@ -307,7 +307,7 @@ def test_one_info_record_per_epoch(small_world, caplog):
     ]
     assert len(records) == 3
     for epoch, record in enumerate(records, start=1):
-        assert f"epoch {epoch}:" in record.getMessage()
+        assert f"epoch {epoch} step " in record.getMessage()
         assert "train_loss=" in record.getMessage()
 
 

@@ -1,0 +1,204 @@
+"""Every next-item estimator at its defaults (seed only) on every shared dataset.
+
+Example (2 threads, one job at a time, nothing else running)::
+
+    python -m benchmarks.defaults --threads 2
+    python -m benchmarks.defaults --datasets ml-latest-small --protocols loo --models esasrec
+
+Each (dataset, protocol, model) is fitted once with ``random_state=seed`` and nothing else
+changed, on the protocol's training data (Protocol LOO: every event but each user's last;
+Protocol TIME: events before the cut-off; ../shared/PROTOCOL.md); the estimator carves its
+own validation data out of it where its defaults early-stop. The test is the package's
+``skseqrec.evaluate(fit=False)`` (full catalogue, seen items excluded). Order-only datasets
+(no real time) run LOO only. One JSON record per run goes to ``results/defaults/``
+(existing records are kept unless ``--force``); ``--table`` rewrites the docs table from
+all records.
+
+Targets (issue 13): NDCG@10 at least 1.5x popularity under LOO and 1.2x under TIME; a
+default fit of up to 500k events within 10 minutes on 2 CPU threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import time
+from pathlib import Path
+
+import torch
+
+import skseqrec
+from skseqrec import (
+    BERT4RecEstimator,
+    ESASRecEstimator,
+    GSASRecEstimator,
+    HSTUEstimator,
+    PopularityRecommender,
+    SASRecClassifierEstimator,
+    SequentialTransformerEstimator,
+)
+
+from .run import evaluate, load_dataset, split
+
+RESULTS = Path(__file__).resolve().parent / "results" / "defaults"
+TABLE = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "defaults_table.rst"
+
+#: Datasets of ../shared/data; the order-only ones have no real time (LOO only).
+DATASETS = ("ml-latest-small", "ml-100k", "s3rec-lastfm", "s3rec-beauty", "ml-1m-users1-2999")
+ORDER_ONLY = {"s3rec-lastfm", "s3rec-beauty"}
+MODELS = {
+    "popularity": PopularityRecommender,
+    "sasrec": SASRecClassifierEstimator,
+    "esasrec": ESASRecEstimator,
+    "gsasrec": GSASRecEstimator,
+    "bert4rec": BERT4RecEstimator,
+    "hstu": HSTUEstimator,
+    "seqtransformer": SequentialTransformerEstimator,
+}
+TARGET_RATIO = {"loo": 1.5, "time": 1.2}
+
+
+def run_one(dataset: str, protocol: str, model: str, seed: int, overrides: dict) -> dict:
+    frame, path, digest = load_dataset(dataset)
+    _, _, context, _, _, _ = split(frame, protocol)
+    params = {"random_state": seed} if model != "popularity" else {}
+    params.update(overrides if model != "popularity" else {})
+    estimator = MODELS[model](**params)
+    started = time.perf_counter()
+    estimator.fit(context)
+    fit_seconds = time.perf_counter() - started
+    metrics, n_users = evaluate(estimator, frame, protocol)
+    record = {
+        "dataset": dataset,
+        "file": path,
+        "sha256": digest,
+        "protocol": protocol,
+        "model": model,
+        "estimator": type(estimator).__name__,
+        "seed": seed,
+        "overrides": overrides,
+        "n_events": int(len(frame)),
+        "n_train_events": int(len(context)),
+        "metrics": metrics,
+        "n_test_users": n_users,
+        "fit_seconds": fit_seconds,
+        "threads": torch.get_num_threads(),
+        "load_average_at_end": os.getloadavg()[0],
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "versions": {"skseqrec": skseqrec.__version__, "torch": torch.__version__},
+        "platform": platform.platform(),
+    }
+    if model != "popularity":
+        history = estimator.history_
+        record.update(
+            n_epochs=int(estimator.n_epochs_),
+            n_steps=int(history["step"].iloc[-1]) if len(history) else 0,
+            best_epoch=int(estimator.best_epoch_),
+            stop_reason=estimator.stop_reason_,
+            negative_sampling=getattr(estimator, "negative_sampling_", None),
+        )
+    return record
+
+
+def result_path(dataset, protocol, model, tag=None) -> Path:
+    suffix = f"_{tag}" if tag else ""
+    return RESULTS / f"{dataset}_{protocol}_{model}{suffix}.json"
+
+
+def write_table() -> str:
+    """The docs table (RST) from every record in results/defaults (no tag)."""
+    records = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
+    records = [r for r in records if not r.get("tag")]
+    by_key = {(r["dataset"], r["protocol"], r["model"]): r for r in records}
+    lines = [
+        ".. list-table:: NDCG@10 at the defaults (seed 0), ratio to popularity, fit time",
+        "   :header-rows: 1",
+        "",
+        "   * - dataset",
+        "     - protocol",
+        "     - popularity",
+    ]
+    models = [m for m in MODELS if m != "popularity"]
+    lines += [f"     - {m}" for m in models]
+    for dataset in DATASETS:
+        for protocol in ("loo", "time"):
+            base = by_key.get((dataset, protocol, "popularity"))
+            if base is None:
+                continue
+            pop = base["metrics"]["ndcg@10"]
+            lines += [f"   * - {dataset}", f"     - {protocol.upper()}", f"     - {pop:.4f}"]
+            for model in models:
+                r = by_key.get((dataset, protocol, model))
+                if r is None:
+                    lines.append("     - not run")
+                    continue
+                value = r["metrics"]["ndcg@10"]
+                ratio = value / pop if pop else float("nan")
+                mark = "" if ratio >= TARGET_RATIO[protocol] else " (below target)"
+                lines.append(
+                    f"     - {value:.4f} ({ratio:.2f}x{mark}), {r['fit_seconds'] / 60:.1f} min"
+                )
+    text = "\n".join(lines) + "\n"
+    TABLE.parent.mkdir(parents=True, exist_ok=True)
+    TABLE.write_text(text)
+    return text
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
+    parser.add_argument("--protocols", nargs="+", choices=["loo", "time"], default=["loo", "time"])
+    parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=list(MODELS))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--set", nargs="*", default=[], metavar="NAME=VALUE",
+        help="parameter overrides (a record with a --tag; not the defaults table)",
+    )
+    parser.add_argument("--tag", default=None)
+    parser.add_argument("--force", action="store_true", help="rerun existing records")
+    parser.add_argument("--table", action="store_true", help="only rewrite the docs table")
+    args = parser.parse_args(argv)
+    if args.table:
+        print(write_table())
+        return
+    torch.set_num_threads(args.threads)
+    overrides = {}
+    for item in args.set:
+        name, _, value = item.partition("=")
+        try:
+            overrides[name] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[name] = value
+    if overrides and not args.tag:
+        parser.error("--set needs --tag (records with overrides are not the defaults table)")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for dataset in args.datasets:
+        for protocol in args.protocols:
+            if protocol == "time" and dataset in ORDER_ONLY:
+                continue
+            for model in args.models:
+                out = result_path(dataset, protocol, model, args.tag)
+                if out.exists() and not args.force:
+                    continue
+                record = run_one(dataset, protocol, model, args.seed, overrides)
+                record["tag"] = args.tag
+                record["command"] = "python -m benchmarks.defaults " + " ".join(
+                    argv if argv is not None else __import__("sys").argv[1:]
+                )
+                out.write_text(json.dumps(record, indent=1))
+                print(
+                    f"{dataset} {protocol} {model}: ndcg@10 {record['metrics']['ndcg@10']:.4f} "
+                    f"hr@10 {record['metrics']['hr@10']:.4f} fit {record['fit_seconds']:.0f}s "
+                    f"{record.get('stop_reason', '')}",
+                    flush=True,
+                )
+    if not args.tag:
+        write_table()
+
+
+if __name__ == "__main__":
+    main()
