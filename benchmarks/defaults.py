@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import platform
 import resource
@@ -166,6 +167,9 @@ def main(argv=None):
         print(write_table())
         return
     torch.set_num_threads(args.threads)
+    # one line per validation round on stderr: a long fit shows where it is
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
+    logging.getLogger("skseqrec").setLevel(logging.INFO)
     overrides = {}
     for item in args.set:
         name, _, value = item.partition("=")

@@ -242,6 +242,15 @@ class Objective:
             parts.append(shared_negatives(n_uniform, n_items, generator=generator))
         return torch.cat([p.to(targets.device) for p in parts]), len(drawn), n_uniform
 
+    def _negative_scores(self, module, hidden, negatives):
+        """Scores of the negatives. Per-position negatives on a catalogue of at most
+        ``16 k`` items are read from the full score matrix (one matmul) rather than
+        gathered as ``(..., k, d)`` item vectors, which costs far more time and memory
+        (on ml-100k with 256 negatives: 2.7M scores instead of 52M gathered values)."""
+        if negatives.dim() > 1 and module.n_items <= 16 * negatives.shape[-1]:
+            return module.score_all(hidden).gather(-1, negatives - 1)
+        return module.score_items(hidden, negatives)
+
     def _full_catalogue_loss(self, module, hidden, targets, valid, labels):
         """Every other item is a negative; only the valid positions are scored."""
         chosen = targets[valid]
@@ -293,7 +302,7 @@ class Objective:
             redrawn = uniform_negatives(negatives.shape, module.n_items, generator=generator)
             negatives = torch.where(in_history, redrawn, negatives)
             hits = (negatives.unsqueeze(-1) == window[:, None, None, :]).any(-1)
-        negative = module.score_items(hidden, negatives)
+        negative = self._negative_scores(module, hidden, negatives)
         if scaled:
             positive, negative = positive / self.temperature, negative / self.temperature
         if self.remove_accidental_hits:
