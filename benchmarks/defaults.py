@@ -93,6 +93,11 @@ def run_one(dataset: str, protocol: str, model: str, seed: int, overrides: dict)
         "platform": platform.platform(),
     }
     if model != "popularity":
+        record["params"] = {
+            k: v if isinstance(v, (int, float, str, bool, type(None))) else repr(v)
+            for k, v in estimator.get_params().items()
+            if not k.endswith("_col")
+        }
         history = estimator.history_
         record.update(
             n_epochs=int(estimator.n_epochs_),

@@ -28,11 +28,13 @@ class BERT4RecEstimator(TransformerRecommender):
         Share of events masked in each training window.
     **params
         Any parameter of :class:`~skseqrec.estimators.TransformerRecommender`; defaults:
-        ``hidden_units=64, num_blocks=2, num_heads=2, dropout_rate=0.1, max_len=200``
+        ``hidden_units=64, num_blocks=2, num_heads=2, dropout_rate=0.1, max_len=50``
         (the window, the ``[MASK]`` slot included at recommendation time),
         ``loss="softmax"``, ``negative_sampling="auto"``, ``num_negatives=256``
         (used by the sampled losses), ``remove_accidental_hits=True``, ``init="xavier"``,
-        ``early_stopping_steps=400``, ``epochs=300`` (an upper bound).
+        ``batch_size=32``, ``early_stopping_steps=400``, ``early_stopping_min_steps=1000``,
+        ``validation_interval=50``, ``epochs=300`` (an upper bound; the paper's ML-1M window
+        is ``max_len=200``).
         ``exclude_history_negatives`` is not available (no next-item objective).
 
     Examples
@@ -58,6 +60,7 @@ class BERT4RecEstimator(TransformerRecommender):
         init="xavier",
         batch_size=32,
         early_stopping_steps=400,
+        early_stopping_min_steps=1000,
         validation_interval=50,
         epochs=300,
     )

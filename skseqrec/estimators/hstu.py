@@ -30,11 +30,12 @@ class HSTUEstimator(TransformerRecommender):
     ----------
     **params
         Any parameter of :class:`~skseqrec.estimators.TransformerRecommender`; defaults:
-        ``hidden_units=50, num_blocks=2, num_heads=1, dropout_rate=0.2, max_len=200,
+        ``hidden_units=50, num_blocks=2, num_heads=1, dropout_rate=0.2,
         block="hstu", positional="from_start", similarity="cosine", loss="infonce",
         temperature=0.05, negative_sampling="auto", num_negatives=128,
-        remove_accidental_hits=True, optimizer="adamw", early_stopping_steps=400,
-        epochs=300`` (an upper bound). ``negative_sampling="uniform"`` draws negatives per
+        remove_accidental_hits=True, optimizer="adamw", max_len=50, batch_size=32,
+        early_stopping_steps=400, early_stopping_min_steps=1000, validation_interval=50,
+        epochs=300`` (an upper bound; the paper's window is ``max_len=200``). ``negative_sampling="uniform"`` draws negatives per
         position (the paper's).
 
     Examples
@@ -60,6 +61,7 @@ class HSTUEstimator(TransformerRecommender):
         optimizer="adamw",
         batch_size=32,
         early_stopping_steps=400,
+        early_stopping_min_steps=1000,
         validation_interval=50,
         epochs=300,
     )

@@ -32,12 +32,13 @@ class SequentialTransformerEstimator(TransformerRecommender):
     ----------
     **params
         Any parameter of :class:`~skseqrec.estimators.TransformerRecommender`; defaults:
-        ``hidden_units=64, num_blocks=2, num_heads=2, dropout_rate=0.1, max_len=200,
+        ``hidden_units=64, num_blocks=2, num_heads=2, dropout_rate=0.1, max_len=50,
         block="pre_norm", positional="rope", norm="rms", activation="swiglu",
         attention_bias=False, similarity="cosine", loss="infonce", temperature=0.05,
         negative_sampling="auto", num_negatives=1024, remove_accidental_hits=True,
-        optimizer="adamw", weight_decay=0.01, early_stopping_steps=400, epochs=300``
-        (an upper bound). ``negative_sampling="mixed"`` uses half in-batch, half uniform
+        optimizer="adamw", weight_decay=0.01, batch_size=32, early_stopping_steps=400,
+        early_stopping_min_steps=1000, validation_interval=50, epochs=300`` (an upper
+        bound). ``negative_sampling="mixed"`` uses half in-batch, half uniform
         negatives; ``loss="sampled_softmax"`` drops the logQ correction.
 
     Examples
@@ -73,6 +74,7 @@ class SequentialTransformerEstimator(TransformerRecommender):
         weight_decay=0.01,
         batch_size=32,
         early_stopping_steps=400,
+        early_stopping_min_steps=1000,
         validation_interval=50,
         epochs=300,
     )

@@ -244,10 +244,12 @@ class Objective:
 
     def _negative_scores(self, module, hidden, negatives):
         """Scores of the negatives. Per-position negatives on a catalogue of at most
-        ``16 k`` items are read from the full score matrix (one matmul) rather than
+        ``64 k`` items are read from the full score matrix (one matmul) rather than
         gathered as ``(..., k, d)`` item vectors, which costs far more time and memory
-        (on ml-100k with 256 negatives: 2.7M scores instead of 52M gathered values)."""
-        if negatives.dim() > 1 and module.n_items <= 16 * negatives.shape[-1]:
+        (batch 32 x 50 positions, 128 dims, 256 negatives, one CPU thread, forward and
+        backward: 0.07 s on 1,682 items against 0.92 s gathered; the matmul grows with the
+        catalogue, the gather does not: they cost the same near 80 k items)."""
+        if negatives.dim() > 1 and module.n_items <= 64 * negatives.shape[-1]:
             return module.score_all(hidden).gather(-1, negatives - 1)
         return module.score_items(hidden, negatives)
 

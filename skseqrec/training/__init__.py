@@ -8,6 +8,7 @@ from .callbacks import (
     LearningRateSchedule,
     ProgressBar,
     TimeBudget,
+    unvalidated,
 )
 from .device import autocast, resolve_device
 from .history import History
@@ -25,4 +26,5 @@ __all__ = [
     "Trainer",
     "autocast",
     "resolve_device",
+    "unvalidated",
 ]

@@ -24,6 +24,7 @@ __all__ = [
     "LearningRateSchedule",
     "ProgressBar",
     "TimeBudget",
+    "unvalidated",
 ]
 
 
