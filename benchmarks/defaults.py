@@ -143,7 +143,7 @@ def write_table() -> str:
                     continue
                 value = r["metrics"]["ndcg@10"]
                 ratio = value / pop if pop else float("nan")
-                mark = "" if ratio >= TARGET_RATIO[protocol] else " (below target)"
+                mark = "" if ratio >= TARGET_RATIO[protocol] else ", below target"
                 lines.append(
                     f"     - {value:.4f} ({ratio:.2f}x{mark}), {r['fit_seconds'] / 60:.1f} min"
                 )

@@ -268,8 +268,9 @@ default="uniform"
         An improvement must exceed it; ``"se"``: one standard error of the validation
         score (``valid_<monitor>_se`` in ``history_``).
     validation_interval : int or None, default=None
-        Validate every this many optimiser steps (and at the end of each epoch); None:
-        once per epoch. ``history_`` gets one row per validation.
+        Validate every this many optimiser steps (mid-epoch on large data, every few
+        epochs on small data); None: at the end of every epoch. ``history_`` gets a row per
+        validation and one per epoch end, the latter without validation scores.
     restore_best_weights : bool, default=True
     validation : {"last_event", "time"} or None, default="last_event"
         How early stopping gets data when ``X_valid`` is not passed: the last event of a
@@ -306,9 +307,9 @@ default="uniform"
     n_dropped_users_ : int
         Users with a single event in ``X`` (no training sequence).
     history_ : DataFrame
-        One row per validation round (an epoch, or ``validation_interval`` steps):
-        ``epoch``, ``step``, ``train_loss``, ``valid_<monitor>`` and its standard error
-        ``valid_<monitor>_se``, ``seconds``.
+        One row per round (an epoch, or ``validation_interval`` steps): ``epoch``,
+        ``step``, ``train_loss``, ``valid_<monitor>`` and its standard error
+        ``valid_<monitor>_se`` (NaN in a round that was not validated), ``seconds``.
     batch_history_ : DataFrame
         One row per optimiser step: ``epoch``, ``batch``, ``train_loss``.
     n_epochs_, best_epoch_ : int
