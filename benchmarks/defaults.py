@@ -161,7 +161,10 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
-        "--set", nargs="*", default=[], metavar="NAME=VALUE",
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="NAME=VALUE",
         help="parameter overrides (a record with a --tag; not the defaults table)",
     )
     parser.add_argument("--tag", default=None)

@@ -276,7 +276,9 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument(
-        "--patience", type=int, default=None,
+        "--patience",
+        type=int,
+        default=None,
         help="in epochs (default: the estimator's own early stopping)",
     )
     parser.add_argument(

@@ -478,21 +478,25 @@ default="uniform"
         betas = tuple(float(b) for b in self.betas)
         if self.optimizer == "adam":
             return torch.optim.Adam(
-                module.parameters(), lr=self.learning_rate, betas=betas,
+                module.parameters(),
+                lr=self.learning_rate,
+                betas=betas,
                 weight_decay=self.weight_decay,
             )
         # decoupled decay shrinks the matrices of linear layers; embeddings (rare items
         # would be pulled to zero between their updates), norm gains and biases keep theirs
-        decayed = {
-            id(m.weight) for m in module.modules() if isinstance(m, torch.nn.Linear)
-        }
+        decayed = {id(m.weight) for m in module.modules() if isinstance(m, torch.nn.Linear)}
         groups = [
             {"params": [p for p in module.parameters() if id(p) in decayed]},
-            {"params": [p for p in module.parameters() if id(p) not in decayed],
-             "weight_decay": 0.0},
+            {
+                "params": [p for p in module.parameters() if id(p) not in decayed],
+                "weight_decay": 0.0,
+            },
         ]
         return torch.optim.AdamW(
-            [g for g in groups if g["params"]], lr=self.learning_rate, betas=betas,
+            [g for g in groups if g["params"]],
+            lr=self.learning_rate,
+            betas=betas,
             weight_decay=self.weight_decay,
         )
 

@@ -90,7 +90,10 @@ class BERT4RecEstimator(TransformerRecommender):
             draws = torch.rand(sequence.shape, generator=generator, device=generator.device)
             draws = draws.to(sequence.device)
             random_items = torch.randint(
-                1, module.n_items + 1, sequence.shape, generator=generator,
+                1,
+                module.n_items + 1,
+                sequence.shape,
+                generator=generator,
                 device=generator.device,
             ).to(sequence.device)
             inputs = torch.where(masked & (draws >= 0.8) & (draws < 0.9), random_items, inputs)
