@@ -686,7 +686,12 @@ default="uniform"
             train, valid = sequences, None
         self.item_counts_ = np.bincount(train.items, minlength=len(item_encoder) + 1)
         self.negative_sampling_ = self._resolve_negative_sampling(len(item_encoder))
-        self._target_counts = self._count_targets(train, len(item_encoder))
+        # the logQ correction of in-batch negatives needs each item's share of targets
+        self._target_counts = (
+            self._count_targets(train, len(item_encoder))
+            if self.loss == "infonce" and self.negative_sampling_ in ("in_batch", "mixed")
+            else None
+        )
         self._prepare_training(train, warm)
 
         fork_devices = [device] if device.type == "cuda" else []
