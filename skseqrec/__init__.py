@@ -6,10 +6,12 @@ from .estimators import (
     ESASRecEstimator,
     GSASRecEstimator,
     HSTUEstimator,
+    MLPRankerEstimator,
     PopularityRecommender,
     SASRecClassifierEstimator,
     SASRecRegressorEstimator,
     SequentialTransformerEstimator,
+    TwoStageRecommender,
 )
 from .evaluation import evaluate, recommend
 from .persistence import load, save
@@ -19,10 +21,12 @@ __all__ = [
     "ESASRecEstimator",
     "GSASRecEstimator",
     "HSTUEstimator",
+    "MLPRankerEstimator",
     "PopularityRecommender",
     "SASRecClassifierEstimator",
     "SASRecRegressorEstimator",
     "SequentialTransformerEstimator",
+    "TwoStageRecommender",
     "__version__",
     "evaluate",
     "load",

@@ -60,6 +60,15 @@ def _public_estimators():
                     classes[obj.__name__] = obj
     estimators = []
     for cls in classes.values():
+        if cls is skseqrec.TwoStageRecommender:  # a meta-estimator: fast stages inside
+            estimators.append(
+                cls(
+                    retriever=skseqrec.SASRecClassifierEstimator(**FAST),
+                    ranker=skseqrec.MLPRankerEstimator(hidden_layer_sizes=(8,), epochs=1),
+                    n_candidates=5,
+                )
+            )
+            continue
         params = cls().get_params()
         estimators.append(cls(**{k: v for k, v in FAST.items() if k in params}))
     return sorted(estimators, key=lambda e: type(e).__name__)
@@ -67,6 +76,8 @@ def _public_estimators():
 
 ESTIMATORS = _public_estimators()
 SEQUENTIAL = [e for e in ESTIMATORS if isinstance(e, TransformerRecommender)]
+#: estimators that learn from sequences (no user with two events: nothing to learn)
+LEARNS_SEQUENCES = (TransformerRecommender, skseqrec.TwoStageRecommender)
 #: estimators whose y is a soft label in [0, 1]
 SOFT_LABEL = [e for e in ESTIMATORS if getattr(e, "_y_range", None) == (0.0, 1.0)]
 
@@ -208,7 +219,7 @@ def test_empty_frame_raises(estimator, method, fitted):
 @every_estimator
 def test_a_single_user_with_one_event(estimator, fitted):
     X = events().iloc[[4]]
-    if isinstance(estimator, TransformerRecommender):
+    if isinstance(estimator, LEARNS_SEQUENCES):
         with pytest.raises(ValueError, match=r"X has no user with two events \(1 users, 1 rows\)"):
             fit(estimator, X)
     else:  # popularity counts every event
@@ -226,7 +237,7 @@ def test_a_single_user_with_one_event(estimator, fitted):
 @every_estimator
 def test_all_users_with_one_event(estimator):
     X = events().groupby("user_id").head(1)
-    if isinstance(estimator, TransformerRecommender):
+    if isinstance(estimator, LEARNS_SEQUENCES):
         message = rf"X has no user with two events \({N_USERS} users, {N_USERS} rows\)"
         with pytest.raises(ValueError, match=message):
             fit(estimator, X)
@@ -241,7 +252,7 @@ def test_all_users_with_one_event(estimator):
 def test_some_users_with_one_event_are_counted_not_silently_dropped(estimator):
     X = events()
     X = X[~(X["user_id"].isin([2, 5, 7]) & X.duplicated("user_id"))]  # 3 users keep one row
-    if isinstance(estimator, TransformerRecommender):
+    if isinstance(estimator, LEARNS_SEQUENCES):
         with drop_warnings(
             rf"3 of {N_USERS} users have a single event and give no training sequence"
         ):

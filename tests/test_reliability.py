@@ -54,6 +54,8 @@ def _public_estimators():
     estimators = []
     for name in skseqrec.__all__:
         cls = getattr(skseqrec, name)
+        if cls is skseqrec.TwoStageRecommender:
+            continue  # a meta-estimator over these models: tests/test_two_stage.py
         if isinstance(cls, type) and issubclass(cls, BaseRecommender):
             params = cls().get_params()
             estimators.append(cls(**{k: v for k, v in FAST.items() if k in params}))

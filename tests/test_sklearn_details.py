@@ -75,6 +75,7 @@ def _public(module, base):
 
 
 ESTIMATORS = _public(skseqrec, BaseRecommender)
+#: MLPRankerEstimator: a stage of TwoStageRecommender (fitted on candidate lists)
 TORCH = _public(skseqrec, TransformerRecommender)
 #: estimators that rank items (the regressor predicts ratings)
 CLASSIFIERS = [cls for cls in ESTIMATORS if cls is not SASRecRegressorEstimator]
@@ -110,7 +111,8 @@ def sasrec(X):
 
 
 def test_the_lists_cover_every_public_estimator():
-    assert len(ESTIMATORS) == 8 and len(TORCH) == 7
+    assert len(ESTIMATORS) == 9 and len(TORCH) == 7
+    assert skseqrec.TwoStageRecommender in ESTIMATORS
     assert SASRecRegressorEstimator in TORCH and PopularityRecommender in CLASSIFIERS
 
 
@@ -122,7 +124,8 @@ def test_predict_proba_only_where_it_applies(X):
     with pytest.raises(AttributeError, match="predict_proba"):
         regressor.predict_proba(X)
     for cls in CLASSIFIERS:
-        assert hasattr(cls(), "predict_proba"), cls.__name__
+        # the two-stage model scores its candidates only: no catalogue probabilities
+        assert hasattr(cls(), "predict_proba") != (cls is skseqrec.TwoStageRecommender)
     popular = PopularityRecommender().fit(X)
     proba = popular.predict_proba(X)
     assert proba.shape == (len(X), popular.n_items_)
@@ -175,6 +178,7 @@ def _validate(instance, X):
 
 PUBLIC_CLASSES = [
     *ESTIMATORS,
+    skseqrec.MLPRankerEstimator,
     TransformerRecommender,
     *_public(skseqrec.model_selection, object),
     *_public(skseqrec.preprocessing, object),

@@ -7,8 +7,10 @@ from .esasrec import ESASRecEstimator
 from .gsasrec import GSASRecEstimator
 from .hstu import HSTUEstimator
 from .popularity import PopularityRecommender
+from .ranker import MLPRankerEstimator
 from .sasrec import SASRecClassifierEstimator, SASRecRegressorEstimator
 from .sequential_transformer import SequentialTransformerEstimator
+from .two_stage import TwoStageRecommender
 
 __all__ = [
     "BERT4RecEstimator",
@@ -16,10 +18,12 @@ __all__ = [
     "ESASRecEstimator",
     "GSASRecEstimator",
     "HSTUEstimator",
+    "MLPRankerEstimator",
     "PopularityRecommender",
     "SASRecClassifierEstimator",
     "SASRecRegressorEstimator",
     "SequentialTransformerEstimator",
     "TransformerRecommender",
+    "TwoStageRecommender",
     "preset",
 ]

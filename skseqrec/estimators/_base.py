@@ -235,11 +235,15 @@ class BaseRecommender(BaseEstimator):
         rows = 64 if self._inference_device().type == "cpu" else 4096
         return max(1, min(rows, SCORING_CHUNK_BYTES // (4 * max(self.n_items_, 1))))
 
-    def _iter_scores(self, items, times, starts, ends):
-        """Yield ``(rows, scores)`` for windows ``items[start:end]``, in chunks.
+    def _iter_windows(self, items, times, starts, ends):
+        """Yield ``(rows, windows, times, empty)`` for windows ``items[start:end]``, in chunks.
 
-        Windows are sorted by length so each chunk pads to its own longest window.
-        Empty windows are scored by popularity.
+        The one chunking of every scoring path (:meth:`_iter_scores` and the torch
+        estimators' ``encode`` and ``score_pairs``). Windows are sorted by length so each
+        chunk pads to its own longest window; ``windows`` (B, W) and ``times`` (B, W, or
+        None when the model does not read times) are tensors on the inference device,
+        ``rows`` indexes the windows of the chunk and ``empty`` (ndarray of bool, decided
+        on the host: no device sync per chunk) marks the windows without any event.
         """
         device = self._inference_device()
         max_len = self._max_len()
@@ -247,7 +251,6 @@ class BaseRecommender(BaseEstimator):
         order = np.argsort(lengths, kind="stable")
         chunk = self._chunk_size()
         model_times = self._model_times(times) if self._uses_times else None
-        fallback = None  # popularity scores on the device, fetched once per call
         for begin in range(0, len(order), chunk):
             rows = order[begin : begin + chunk]
             windows = pad_windows(items, starts[rows], ends[rows], max_len)
@@ -264,13 +267,19 @@ class BaseRecommender(BaseEstimator):
                     ),
                     device=device,
                 )
+            yield rows, window_t, time_t, lengths[rows] == 0
+
+    def _iter_scores(self, items, times, starts, ends):
+        """Yield ``(rows, scores)`` for windows ``items[start:end]``, in chunks
+        (:meth:`_iter_windows`). Empty windows are scored by popularity."""
+        fallback = None  # popularity scores on the device, fetched once per call
+        for rows, window_t, time_t, empty in self._iter_windows(items, times, starts, ends):
             with torch.no_grad():
                 scores = self._score_windows(window_t, time_t).float()
-                empty = lengths[rows] == 0  # decided on the host: no device sync per chunk
                 if empty.any():
                     if fallback is None:
-                        fallback = self._fallback_scores().to(device)
-                    scores[torch.as_tensor(empty, device=device)] = fallback
+                        fallback = self._fallback_scores().to(window_t.device)
+                    scores[torch.as_tensor(empty, device=window_t.device)] = fallback
             yield rows, scores
 
     def rank(
@@ -412,13 +421,7 @@ class BaseRecommender(BaseEstimator):
             )
         allowed = None
         if items is not None:
-            item_codes = self.item_encoder_.encode(_id_array(items, self.item_encoder_.classes))
-            warn_dropped(
-                "ids in `items`",
-                int((item_codes == 0).sum()),
-                len(item_codes),
-                "are unknown to the model and are ignored",
-            )
+            item_codes = self._encode_item_ids(items)
             allowed = np.zeros(self.n_items_ + 1, dtype=bool)
             allowed[item_codes[item_codes > 0]] = True
         codes, values = self.rank(sequences, top_k, exclude_seen=exclude_seen, allowed=allowed)
@@ -436,12 +439,38 @@ class BaseRecommender(BaseEstimator):
             {
                 # Series keep the fitted dtype (pandas 3 would infer ``str`` from object)
                 self.user_col: _as_series(user_encoder.decode(row_user[found])),
-                self.item_col: _as_series(self.item_encoder_.decode(codes[found])),
+                self.item_col: self._decode_items(codes[found]),
                 "score": values[found].astype(np.float64),
                 "rank": rank[found].astype(np.int64),
             }
         )
         return frame
+
+    def _encode_item_ids(self, items, *, require_known: bool = False) -> np.ndarray:
+        """Codes of the item ids a caller passes as ``items=`` (0 for unknown ids, counted
+        in a warning); a single id means a list of that one id.
+
+        With ``require_known``, a ValueError naming one id is raised when none is known.
+        """
+        ids = _id_array(items, self.item_encoder_.classes)
+        codes = self.item_encoder_.encode(ids)
+        if require_known and not (codes > 0).any():
+            example = f" (e.g. {ids[:1].tolist()[0]!r})" if len(ids) else ""
+            raise ValueError(
+                f"None of the {len(ids)} ids in `items` is an item known to the model{example}."
+            )
+        warn_dropped(
+            "ids in `items`",
+            int((codes == 0).sum()),
+            len(codes),
+            "are unknown to the model and are ignored",
+        )
+        return codes
+
+    def _decode_items(self, codes: np.ndarray) -> pd.Series:
+        """Item ids of codes ``1..n_items_`` as a Series in the fitted dtype."""
+        # a Series keeps the fitted dtype (pandas 3 would infer ``str`` from object)
+        return _as_series(self.item_encoder_.decode(codes))
 
     def _event_windows(self, X, name="X"):
         """For each row of X: the window of known items before it (same user)."""

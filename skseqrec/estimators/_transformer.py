@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
 
 from .. import params as P
 from ..data import IdEncoder, Sequences, build_sequences, pad_windows, to_pandas
@@ -27,6 +28,7 @@ from ..nn import (
     POSITIONALS,
     Objective,
     build_encoder,
+    topk_items,
 )
 from ..protocol import (
     Holdout,
@@ -315,6 +317,8 @@ default="uniform"
     n_epochs_, best_epoch_ : int
     stop_reason_ : str
     module_ : torch.nn.Module
+    item_embeddings_ : ndarray of float32, shape (n_items_, hidden_units)
+        The item vectors the model scores with, row ``j`` for item ``classes_[j]``.
     item_counts_ : ndarray
         Training events per item code (popularity fallback for empty histories).
     negative_sampling_ : str
@@ -327,12 +331,16 @@ default="uniform"
 
     - ``build_module(n_items)``: the torch module (default: :func:`skseqrec.nn.build_encoder`
       from the component parameters); it must offer ``forward(items, times)``,
-      ``encode_last``, ``score_items``, ``score_all`` and ``n_items``.
+      ``encode_last``, ``score_items``, ``score_all``, ``output_weight`` (the item
+      vectors, row 0 padding), ``similarity`` and ``n_items``.
     - ``_loss(module, batch, generator, objective)``: the training objective of a batch
       ``{"sequence": (B, W) codes, left-padded; "labels", "times" when present}``
       (default: every position predicts its next event with ``objective``).
-    - ``_score_windows(windows, times)``: scores for ranking (default: the module's
-      ``score_all`` of ``encode_last``).
+    - ``_encode_windows(windows, times)``: the user vectors (B, d) after left-padded
+      windows (B, W) of item codes (default: the module's ``encode_last``; BERT4Rec
+      encodes a ``[MASK]`` appended to the window). Ranking (``_score_windows``: the
+      module's ``score_all`` of them), :meth:`encode`, :meth:`score_pairs` and
+      :meth:`transform` all read it.
 
     Class flags: ``_losses`` (losses the objective supports), ``_causal`` and
     ``_n_special`` (special input tokens after the catalogue, codes ``n_items + 1, ...``,
@@ -539,8 +547,306 @@ default="uniform"
             bad("exclude_history_negatives=True needs the next-item (causal) objective.")
 
     # ---------------------------------------------------------------- scoring
+    def _encode_windows(self, windows: torch.Tensor, times: torch.Tensor | None) -> torch.Tensor:
+        """User vectors (B, d) after left-padded windows (B, W) of item codes: what the
+        module's ``score_all`` and ``score_items`` compare with the item vectors."""
+        return self.module_.encode_last(windows, times)
+
     def _score_windows(self, windows, times):
-        return self.module_.score_all(self.module_.encode_last(windows, times))
+        return self.module_.score_all(self._encode_windows(windows, times))
+
+    def _embedding_size(self) -> int:
+        return int(self.module_.output_weight.shape[1])
+
+    def encode(self, sequences: Sequences) -> np.ndarray:
+        """One vector per history: the user vector the model ranks items with.
+
+        The hidden state after each history (BERT4Rec: of the ``[MASK]`` appended to it),
+        i.e. the vector that the module's ``score_all`` compares with the item vectors
+        (:attr:`item_embeddings_`; with ``similarity="cosine"`` both are L2-normalised
+        first). Histories are scored in chunks as :meth:`rank` scores them.
+
+        Parameters
+        ----------
+        sequences : Sequences
+            Histories as item codes of this model (see :meth:`encode_history`); only the
+            most recent ``max_len`` events of each are read.
+
+        Returns
+        -------
+        ndarray of float32, shape (len(sequences), hidden_units)
+            Row ``s`` is the vector of ``sequences``' sequence ``s``; an empty history
+            gets a zero vector.
+
+        Raises
+        ------
+        NotFittedError
+            The model is not fitted.
+
+        See Also
+        --------
+        transform : the same vectors per user of an interaction frame.
+        score_pairs : the scores of given items after each history.
+
+        Examples
+        --------
+        >>> from skseqrec.datasets import make_sequential_world
+        >>> X = make_sequential_world(n_users=20, n_items=30, random_state=0)
+        >>> est = TransformerRecommender(hidden_units=8, epochs=1).fit(X)
+        >>> _, users, sequences = est.encode_history(X)
+        >>> est.encode(sequences).shape
+        (20, 8)
+        """
+        check_is_fitted(self)
+        vectors = np.zeros((len(sequences), self._embedding_size()), dtype=np.float32)
+        starts, ends = sequences.offsets[:-1], sequences.offsets[1:]
+        chunks = self._iter_windows(sequences.items, sequences.times, starts, ends)
+        for rows, windows, times, empty in chunks:
+            with torch.no_grad():
+                hidden = self._encode_windows(windows, times).float().cpu().numpy()
+            hidden[empty] = 0.0
+            vectors[rows] = hidden
+        return vectors
+
+    def score_pairs(self, sequences: Sequences, item_codes) -> np.ndarray:
+        """The model's ranking scores of given items after each history.
+
+        The scores :meth:`rank` orders the catalogue by, for ``k`` items per history and
+        without scoring the whole catalogue (e.g. to re-rank another model's
+        candidates): the module's ``score_items`` of the vectors of :meth:`encode`, so a
+        cosine similarity or a regressor's item biases apply as they do in ranking. An
+        empty history gets the popularity scores :meth:`rank` gives it.
+
+        Parameters
+        ----------
+        sequences : Sequences
+            Histories as item codes of this model (see :meth:`encode_history`).
+        item_codes : array-like of int, shape (len(sequences), k) or (k,)
+            Item codes (``item_encoder_.encode`` of item ids) to score after each history;
+            a 1-D array scores the same items after every history. Code 0 (an unknown
+            item, or padding) scores ``-inf``.
+
+        Returns
+        -------
+        ndarray of float32, shape (len(sequences), k)
+            ``scores[s, j]`` is the score of ``item_codes[s, j]`` after sequence ``s``.
+
+        Raises
+        ------
+        ValueError
+            ``item_codes`` has the wrong shape, is not integer, or holds codes outside
+            ``0..n_items_``.
+        NotFittedError
+            The model is not fitted.
+
+        Examples
+        --------
+        >>> from skseqrec.datasets import make_sequential_world
+        >>> X = make_sequential_world(n_users=20, n_items=30, random_state=0)
+        >>> est = TransformerRecommender(hidden_units=8, epochs=1).fit(X)
+        >>> _, users, sequences = est.encode_history(X)
+        >>> candidates = est.item_encoder_.encode([3, 4, 99])  # 99 is not an item
+        >>> scores = est.score_pairs(sequences, candidates)
+        >>> scores.shape, bool(np.isinf(scores[:, 2]).all())
+        ((20, 3), True)
+        """
+        check_is_fitted(self)
+        codes = np.asarray(item_codes)
+        shared = codes.ndim == 1
+        if codes.size == 0:
+            codes = codes.astype(np.int64)
+        if codes.dtype.kind not in "iu":
+            raise TypeError(f"item_codes must hold integer item codes, got dtype {codes.dtype}.")
+        if not shared and (codes.ndim != 2 or codes.shape[0] != len(sequences)):
+            raise ValueError(
+                f"item_codes must have shape (len(sequences), k) = ({len(sequences)}, k) or "
+                f"(k,), got {codes.shape}."
+            )
+        codes = codes.astype(np.int64, copy=False)
+        bad = (codes < 0) | (codes > self.n_items_)
+        if bad.any():
+            raise ValueError(
+                f"item_codes must be codes in 0..n_items_={self.n_items_}; {int(bad.sum())} "
+                f"of {codes.size} are not (e.g. {codes[bad][0]})."
+            )
+        k = codes.shape[-1]
+        scores = np.empty((len(sequences), k), dtype=np.float32)
+        starts, ends = sequences.offsets[:-1], sequences.offsets[1:]
+        device = self._inference_device()
+        # shared items: one matmul per chunk; per-row items: one product per pair
+        shared_t = torch.as_tensor(codes, device=device) if shared else None
+        fallback = None  # popularity scores of empty histories, as rank gives them
+        chunks = self._iter_windows(sequences.items, sequences.times, starts, ends)
+        for rows, windows, times, empty in chunks:
+            codes_t = shared_t if shared else torch.as_tensor(codes[rows], device=device)
+            with torch.no_grad():
+                hidden = self._encode_windows(windows, times)
+                chunk_scores = self.module_.score_items(hidden, codes_t).float()
+                if empty.any():
+                    if fallback is None:
+                        fallback = self._fallback_scores().to(device)
+                    empty_t = torch.as_tensor(empty, device=device)
+                    empty_codes = codes_t if shared else codes_t[empty_t]
+                    chunk_scores[empty_t] = fallback[(empty_codes - 1).clamp_min(0)]
+            scores[rows] = chunk_scores.cpu().numpy()
+        scores[np.broadcast_to(codes == 0, scores.shape)] = -np.inf
+        return scores
+
+    @property
+    def item_embeddings_(self) -> np.ndarray:
+        """Item vectors the model scores with, ndarray of float32, shape (n_items_, d).
+
+        Row ``j`` belongs to item ``classes_[j]`` (code ``j + 1``): the module's output
+        table without the padding row and special tokens, raw (with
+        ``similarity="cosine"`` the model L2-normalises them before scoring). A copy on
+        the CPU.
+        """
+        check_is_fitted(self)
+        weight = self.module_.output_weight[1:].detach()
+        return weight.to("cpu", torch.float32, copy=True).numpy()
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Column names of :meth:`transform`: ``embedding_0 .. embedding_{d-1}``.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (the output does not depend on input column names).
+
+        Returns
+        -------
+        ndarray of str (object dtype), shape (d,)
+        """
+        check_is_fitted(self)
+        return np.asarray([f"embedding_{i}" for i in range(self._embedding_size())], dtype=object)
+
+    def transform(self, X) -> pd.DataFrame:
+        """Each user's vector (:meth:`encode`) given his history in ``X``.
+
+        Histories are built as :meth:`recommend` builds them: items unknown to the
+        model are ignored (counted in a warning); a user with no known item gets a zero
+        vector (counted in a warning). There is one row per user, not per row of ``X``,
+        so this estimator is no scikit-learn ``TransformerMixin``.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Interactions (any users, also ones unseen at fit time).
+
+        Returns
+        -------
+        DataFrame of float32, shape (n_users of X, d)
+            Index: the sorted user ids of ``X`` in their dtype, named ``user_col``;
+            columns :meth:`get_feature_names_out`.
+
+        Raises
+        ------
+        ValueError
+            Bad ``X``.
+        NotFittedError
+            The model is not fitted.
+
+        Examples
+        --------
+        >>> from skseqrec.datasets import make_sequential_world
+        >>> X = make_sequential_world(n_users=20, n_items=30, random_state=0)
+        >>> est = TransformerRecommender(hidden_units=8, epochs=1).fit(X)
+        >>> est.transform(X).iloc[:2, :3].shape
+        (2, 3)
+        """
+        check_is_fitted(self)
+        _, users, sequences = self.encode_history(X)
+        codes = np.arange(1, len(users) + 1)
+        sequences = sequences.select_users(codes)  # users whose items were all unknown
+        warn_dropped(
+            "users of X",
+            int((sequences.lengths == 0).sum()),
+            len(sequences),
+            "have no item known to the model and get a zero vector",
+        )
+        ids = users.decode(codes)
+        index = pd.Index(ids, dtype=getattr(ids, "dtype", None), name=self.user_col)
+        return pd.DataFrame(
+            self.encode(sequences), index=index, columns=self.get_feature_names_out()
+        )
+
+    def recommend_similar(self, items, top_k: int = 10, *, similarity=None) -> pd.DataFrame:
+        """The ``top_k`` items most similar to each given item (item-to-item).
+
+        Similarity of the item vectors the model scores with (:attr:`item_embeddings_`);
+        an item is never in its own list. The catalogue is compared in chunks of query
+        items, never all pairs at once.
+
+        Parameters
+        ----------
+        items : array-like or scalar
+            Query item ids; a single id means a list of that one id. Unknown ids are
+            counted in a warning and ignored; duplicates are answered once.
+        top_k : int, default=10
+        similarity : {"cosine", "dot"} or None, default=None
+            None: the model's own (its ``similarity`` parameter); ``"cosine"`` or
+            ``"dot"`` (raw vectors) can be forced.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``[f"target_{item_col}", item_col, "score", "rank"]`` (RecTools'
+            ``recommend_to_items`` layout): ``min(top_k, n_items_ - 1)`` rows per known
+            query item, sorted by query id then rank, ids in the fitted dtype.
+
+        Raises
+        ------
+        ValueError
+            ``top_k`` < 1, an unknown ``similarity``, or no known id in ``items``.
+        NotFittedError
+            The model is not fitted.
+
+        Examples
+        --------
+        >>> from skseqrec.datasets import make_sequential_world
+        >>> X = make_sequential_world(n_users=20, n_items=30, random_state=0)
+        >>> est = TransformerRecommender(hidden_units=8, epochs=1).fit(X)
+        >>> similar = est.recommend_similar([3, 4], top_k=2)
+        >>> similar.columns.tolist()
+        ['target_item_id', 'item_id', 'score', 'rank']
+        >>> similar["target_item_id"].tolist(), similar["rank"].tolist()
+        ([3, 3, 4, 4], [1, 2, 1, 2])
+        >>> bool((similar["target_item_id"] != similar["item_id"]).all())
+        True
+        """
+        check_is_fitted(self)
+        if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
+            raise ValueError(f"top_k must be a positive int, got {top_k!r}.")
+        if similarity is None:
+            similarity = self.module_.similarity
+        elif not isinstance(similarity, str) or similarity not in ("cosine", "dot"):
+            raise ValueError(f"similarity must be 'cosine', 'dot' or None, got {similarity!r}.")
+        codes = self._encode_item_ids(items, require_known=True)
+        queries = np.unique(codes[codes > 0])
+        k = min(top_k, self.n_items_ - 1)
+        found = np.zeros((len(queries), k), dtype=np.int64)
+        values = np.zeros((len(queries), k), dtype=np.float32)
+        with torch.no_grad():
+            vectors = self.module_.output_weight[1:].float()
+            if similarity == "cosine":
+                vectors = torch.nn.functional.normalize(vectors, dim=-1)
+            # queries x catalogue scores, never more than SCORING_CHUNK_BYTES at a time
+            chunk = self._chunk_size()
+            for begin in range(0, len(queries) if k else 0, chunk):
+                rows = torch.as_tensor(queries[begin : begin + chunk] - 1, device=vectors.device)
+                scores = vectors[rows] @ vectors.T
+                scores[torch.arange(len(rows), device=vectors.device), rows] = -torch.inf
+                top_values, top_codes = topk_items(scores, k)
+                found[begin : begin + chunk] = top_codes.cpu().numpy()
+                values[begin : begin + chunk] = top_values.cpu().numpy()
+        return pd.DataFrame(
+            {
+                f"target_{self.item_col}": self._decode_items(np.repeat(queries, k)),
+                self.item_col: self._decode_items(found.ravel()),
+                "score": values.ravel().astype(np.float64),
+                "rank": np.tile(np.arange(1, k + 1, dtype=np.int64), len(queries)),
+            }
+        )
 
     def _inference_device(self) -> torch.device:
         return torch.device(self.device_)

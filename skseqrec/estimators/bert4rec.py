@@ -105,13 +105,13 @@ class BERT4RecEstimator(TransformerRecommender):
         labels = batch["labels"][:, -self.max_len :][masked] if "labels" in batch else None
         return objective(module, hidden, targets, every, generator=generator, labels=labels)
 
-    def _score_windows(self, windows, times):
+    def _encode_windows(self, windows, times):
+        """The hidden state of a ``[MASK]`` appended after the most recent
+        ``max_len - 1`` events (its time: the last event's)."""
         if windows.shape[1] >= self.max_len:  # make room for the [MASK] slot
             windows = windows[:, windows.shape[1] - self.max_len + 1 :]
             times = None if times is None else times[:, times.shape[1] - self.max_len + 1 :]
         mask = torch.full_like(windows[:, :1], self.module_.n_items + 1)
         if times is not None:  # the [MASK] happens "now": the last event's time
             times = torch.cat([times, times[:, -1:]], 1)
-        return self.module_.score_all(
-            self.module_.encode_last(torch.cat([windows, mask], 1), times)
-        )
+        return self.module_.encode_last(torch.cat([windows, mask], 1), times)

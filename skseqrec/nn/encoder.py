@@ -200,6 +200,15 @@ class RatingModel(nn.Module):
     def n_items(self) -> int:
         return self.encoder.n_items
 
+    @property
+    def output_weight(self) -> torch.Tensor:
+        """The encoder's item vectors, (n_items + 1, d) (the biases are not part of them)."""
+        return self.encoder.output_weight
+
+    @property
+    def similarity(self) -> str:
+        return self.encoder.similarity
+
     def forward(self, items, timestamps=None):
         return self.encoder(items, timestamps)
 

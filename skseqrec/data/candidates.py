@@ -1,0 +1,82 @@
+"""What a second-stage ranker reads: candidate lists per user and a table per item."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["CandidateLists", "ItemSide"]
+
+
+@dataclass
+class CandidateLists:
+    """One list of candidate items per user, with what the retriever said about each.
+
+    Attributes
+    ----------
+    user_vectors : ndarray of float32, shape (n_lists, d)
+        The retriever's vector of each user's history.
+    items : ndarray of int64, shape (n_lists, L)
+        Candidate item codes of the catalogue; 0 marks an empty slot.
+    scores : ndarray of float32, shape (n_lists, L)
+        The retriever's score of each candidate (0 where it has none: cold items).
+    ranks : ndarray of int64, shape (n_lists, L)
+        The retriever's rank of each candidate, 1-based; 0 = not among its candidates.
+    positives : ndarray of int64, shape (n_lists,), or None
+        Slot of each list's target (training lists only).
+    """
+
+    user_vectors: np.ndarray
+    items: np.ndarray
+    scores: np.ndarray
+    ranks: np.ndarray
+    positives: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def select(self, index) -> CandidateLists:
+        """Sub-collection of lists (boolean mask or index array)."""
+        return CandidateLists(
+            self.user_vectors[index],
+            self.items[index],
+            self.scores[index],
+            self.ranks[index],
+            None if self.positives is None else self.positives[index],
+        )
+
+
+@dataclass
+class ItemSide:
+    """Per item code (row 0 = padding): what the ranker knows about every catalogue item.
+
+    Attributes
+    ----------
+    vectors : ndarray of float32, shape (n_items + 1, d)
+        The retriever's item vectors; zero rows for items unknown to it.
+    popularity : ndarray of float32, shape (n_items + 1,)
+        ``log1p(count) / log1p(max count)`` over the retriever's training events.
+    unknown : ndarray of bool, shape (n_items + 1,)
+        Items the retriever never saw in training (cold items).
+    max_rank : int
+        The retriever's candidate count.
+    metadata_codes : list of ndarray of int64, shape (n_items + 1, m_f)
+        Codes of each metadata field (see :class:`skseqrec.features.EncodedItems`).
+    metadata_values : list of (ndarray of float32, shape (n_items + 1,)) or None
+        Normalised values of numeric fields (None for the others).
+    metadata_sizes : list of int
+        Number of codes of each field.
+    """
+
+    vectors: np.ndarray
+    popularity: np.ndarray
+    unknown: np.ndarray
+    max_rank: int
+    metadata_codes: list = field(default_factory=list)
+    metadata_values: list = field(default_factory=list)
+    metadata_sizes: list = field(default_factory=list)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.vectors) - 1

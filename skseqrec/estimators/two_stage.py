@@ -1,0 +1,503 @@
+"""TwoStageRecommender: a transformer retriever, then an MLP ranker that also reads metadata."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from .. import params as P
+from ..data import IdEncoder, Sequences, build_sequences, to_pandas
+from ..data.candidates import CandidateLists, ItemSide
+from ..exceptions import DataDropWarning, InvalidParameterError
+from ..features import FEATURE_TYPES, ItemFeatures
+from ..protocol import warn_dropped
+from ._base import BaseRecommender
+from .ranker import MLPRankerEstimator
+
+__all__ = ["TwoStageRecommender"]
+
+#: users whose candidate lists are built and ranked at a time
+USER_CHUNK = 1024
+
+
+def _never(estimator) -> bool:
+    return False
+
+
+class TwoStageRecommender(BaseRecommender):
+    """Retrieve candidates with a sequential model, re-rank them with an MLP ranker.
+
+    A meta-estimator like :class:`~sklearn.pipeline.Pipeline`: ``retriever`` and ``ranker``
+    are cloned and fitted by :meth:`fit`; their parameters are reachable as
+    ``retriever__<name>`` and ``ranker__<name>`` (``set_params``, ``GridSearchCV``).
+
+    Fitting: each user's last event in ``X`` becomes the ranker's target, the retriever is
+    fitted on the events before it (so the ranker learns from candidates of targets the
+    retriever never trained on, as at serving time), and the ranker learns to put each
+    target first among the retriever's ``n_candidates`` candidates plus random items.
+
+    Serving (:meth:`recommend`, ``score``, :func:`skseqrec.evaluate`): the retriever's
+    top ``n_candidates`` items for each history, plus, with ``cold_items="metadata"``,
+    every *cold item* (in ``item_features`` but without an event in the training data),
+    ranked by the ranker. Cold items have no item vector and no retriever score; the ranker
+    sees their metadata and the unknown flag, which ID dropout trained it to use.
+
+    Parameters
+    ----------
+    retriever : skseqrec torch estimator, default=None
+        Any estimator with ``encode``/``score_pairs``/``item_embeddings_`` (every skseqrec
+        transformer). None: ``SequentialTransformerEstimator()``. Its column parameters
+        are set to this estimator's.
+    ranker : MLPRankerEstimator, default=None
+        None: ``MLPRankerEstimator()``.
+    n_candidates : int, default=200
+        Items the retriever passes to the ranker per user.
+    cold_items : {"metadata", "never"}, default="metadata"
+        Whether items of ``item_features`` without interactions are catalogue items,
+        scored from their metadata, or ignored (counted in a warning).
+    item_features : DataFrame or None, default=None
+        Item metadata keyed by the item column (see :class:`skseqrec.features.ItemFeatures`
+        for how columns are typed). ``fit(..., item_features=)`` overrides it.
+    feature_types : dict or None, default=None
+        ``{column: "categorical" | "multilabel" | "numeric" | "ignore"}``; None types the
+        columns automatically.
+    random_state : int, RandomState or None, default=42
+        Seeds the random items of the ranker's training lists (each stage has its own
+        ``random_state``).
+    user_col, item_col, time_col : str, default="user_id", "item_id", "timestamp"
+        Columns of ``X`` (and the item column of ``item_features``).
+
+    Attributes
+    ----------
+    retriever_, ranker_ : fitted estimators
+    item_features_ : ItemFeatures or None
+    classes_ : ndarray
+        Items the model can recommend: the training items, and with
+        ``cold_items="metadata"`` the cold items of ``item_features``.
+    cold_items_ : ndarray
+        The cold items among ``classes_``.
+    n_ranker_lists_ : int
+        Training lists of the ranker (users with at least two events).
+
+    Examples
+    --------
+    >>> from skseqrec import TwoStageRecommender, SASRecClassifierEstimator
+    >>> from skseqrec import MLPRankerEstimator
+    >>> from skseqrec.datasets import make_sequential_world
+    >>> X = make_sequential_world(n_users=60, n_items=30, random_state=0)
+    >>> model = TwoStageRecommender(
+    ...     retriever=SASRecClassifierEstimator(hidden_units=8, epochs=1),
+    ...     ranker=MLPRankerEstimator(hidden_layer_sizes=(16,), epochs=1),
+    ...     n_candidates=10,
+    ... ).fit(X)
+    >>> model.recommend(X, top_k=3).groupby("user_id").size().max()
+    3
+    """
+
+    _param_specs = {
+        "user_col": P.String(),
+        "item_col": P.String(),
+        "time_col": P.String(),
+        "n_candidates": P.Interval(int, 1),
+        "cold_items": P.Options("metadata", "never"),
+        "random_state": P.RandomState(),
+    }
+
+    def __init__(
+        self,
+        *,
+        retriever=None,
+        ranker=None,
+        n_candidates=200,
+        cold_items="metadata",
+        item_features=None,
+        feature_types=None,
+        random_state=42,
+        user_col="user_id",
+        item_col="item_id",
+        time_col="timestamp",
+    ):
+        self.retriever = retriever
+        self.ranker = ranker
+        self.n_candidates = n_candidates
+        self.cold_items = cold_items
+        self.item_features = item_features
+        self.feature_types = feature_types
+        self.random_state = random_state
+        self.user_col = user_col
+        self.item_col = item_col
+        self.time_col = time_col
+
+    def check_params(self) -> None:
+        """Validate the parameters (``fit`` does it first); raise InvalidParameterError."""
+        P.validate_params(self, self._param_specs)
+        owner = type(self).__name__
+        retriever = self.retriever
+        if retriever is not None and not all(
+            callable(getattr(retriever, name, None)) for name in ("encode", "score_pairs", "rank")
+        ):
+            raise InvalidParameterError(
+                f"{owner}: retriever must be a skseqrec torch estimator with encode(), "
+                f"score_pairs() and rank() (e.g. ESASRecEstimator()), got {retriever!r}."
+            )
+        if self.ranker is not None and not isinstance(self.ranker, MLPRankerEstimator):
+            raise InvalidParameterError(
+                f"{owner}: ranker must be an MLPRankerEstimator or None, got {self.ranker!r}."
+            )
+        if self.item_features is not None and not hasattr(self.item_features, "columns"):
+            raise InvalidParameterError(
+                f"{owner}: item_features must be a DataFrame of item metadata or None, got "
+                f"{type(self.item_features).__name__} ({self.item_features!r})."
+            )
+        types = self.feature_types
+        if types is not None and not (
+            isinstance(types, dict)
+            and all(isinstance(k, str) and v in FEATURE_TYPES for k, v in types.items())
+        ):
+            raise InvalidParameterError(
+                f"{owner}: feature_types must be None or a dict of column name -> one of "
+                f"{list(FEATURE_TYPES)}, got {types!r}."
+            )
+
+    def _base_retriever(self):
+        if self.retriever is not None:
+            return self.retriever
+        from .sequential_transformer import SequentialTransformerEstimator
+
+        return SequentialTransformerEstimator()
+
+    # --------------------------------------------------------------------- fit
+    def fit(self, X, y=None, *, item_features=None):
+        """Fit the retriever on all but each user's last event, then the ranker on those.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Interactions.
+        y : None
+            Ignored.
+        item_features : DataFrame, default=None
+            Item metadata; overrides the ``item_features`` parameter.
+
+        Returns
+        -------
+        self
+        """
+        self.check_params()
+        retriever = clone(self._base_retriever())
+        columns = {"user_col": self.user_col, "item_col": self.item_col, "time_col": self.time_col}
+        retriever.set_params(**{k: v for k, v in columns.items() if k in retriever.get_params()})
+        ranker = clone(self.ranker if self.ranker is not None else MLPRankerEstimator())
+        frame = to_pandas(X)
+        data = self._check(frame, y)
+        metadata = item_features if item_features is not None else self.item_features
+        features = None
+        if metadata is not None:
+            features = ItemFeatures(item_col=self.item_col, feature_types=self.feature_types)
+            features.fit(metadata, name="item_features")
+        catalogue, cold = self._catalogue(data, features)
+
+        users = IdEncoder.from_values(data.users, data.user_dtype)
+        sequences = build_sequences(users.encode(data.users), catalogue.encode(data.items), data.times)
+        has_target = sequences.lengths >= 2
+        target_positions = sequences.last()[has_target]
+        if not has_target.any():
+            raise ValueError(
+                f"X has no user with two events ({len(sequences)} users, {len(data)} rows); the "
+                "ranker learns from each user's last event after the earlier ones."
+            )
+        single = int((sequences.lengths < 2).sum())
+        warn_dropped(
+            "users", single, len(sequences), "have a single event and give no training sequence"
+        )
+        early = np.ones(len(frame), dtype=bool)
+        early[sequences.rows[target_positions]] = False
+        with warnings.catch_warnings():
+            # said above for the users of X; users whose only earlier event is the one
+            # before their target still train the ranker
+            warnings.filterwarnings(
+                "ignore", message=".*have a single event", category=DataDropWarning
+            )
+            retriever.fit(frame.iloc[np.flatnonzero(early)])
+
+        self.retriever_ = retriever
+        self.item_encoder_ = catalogue
+        self.item_features_ = features
+        self.cold_items_ = cold
+        self._to_retriever = np.concatenate(
+            [[0], retriever.item_encoder_.encode(catalogue.classes)]
+        ).astype(np.int64)
+        self._from_retriever = np.zeros(retriever.n_items_ + 1, dtype=np.int64)
+        self._from_retriever[self._to_retriever] = np.arange(len(self._to_retriever))
+        self._from_retriever[0] = 0
+        self.item_counts_ = np.bincount(sequences.items, minlength=len(catalogue) + 1)
+        item_side = self._build_item_side(features)  # lives on in the ranker's buffers
+
+        histories = sequences.select(has_target).drop_last(1)
+        targets = sequences.items[target_positions]
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        rng = np.random.default_rng(seed)
+        lists = self._training_lists(histories, targets, ranker.n_random_negatives, rng)
+        ranker.fit(lists, item_side)
+        self.ranker_ = ranker
+        self.n_ranker_lists_ = len(lists)
+        self._remember_training_users(data, users)
+        self.n_users_seen_ = len(users)
+        self.n_dropped_users_ = single
+        return self
+
+    def _catalogue(self, data, features):
+        """Items of X, plus the cold items of the metadata when they are served."""
+        train_items = IdEncoder.from_values(data.items, data.item_dtype)
+        if features is None:
+            return train_items, train_items.classes[:0]
+        meta_ids = np.asarray(features.item_ids_)
+        try:
+            in_train = train_items.encode(meta_ids) > 0
+        except TypeError:
+            in_train = None
+        if in_train is None or (
+            len(meta_ids)
+            and len(train_items.classes)
+            and isinstance(meta_ids[0], str) != isinstance(train_items.classes[0], str)
+        ):
+            raise TypeError(
+                f"item_features: the ids of column {self.item_col!r} (e.g. {meta_ids[0]!r}) "
+                f"are not of the type of X's item ids (e.g. {train_items.classes[0]!r})."
+            )
+        has_metadata = np.isin(train_items.classes, meta_ids[in_train])
+        warn_dropped(
+            "items of X",
+            int((~has_metadata).sum()),
+            len(has_metadata),
+            "have no row in item_features; their metadata fields are 'missing'",
+        )
+        cold = meta_ids[~in_train]
+        if self.cold_items == "never":
+            warn_dropped(
+                "items of item_features",
+                len(cold),
+                len(meta_ids),
+                "have no interaction in X and are not recommended (cold_items='never')",
+            )
+            return train_items, cold[:0]
+        warn_dropped(
+            "items of item_features",
+            len(cold),
+            len(meta_ids),
+            "have no interaction in X: cold items, ranked from their metadata "
+            "(cold_items='metadata')",
+        )
+        if not len(cold):
+            return train_items, cold
+        classes = np.concatenate([train_items.classes, cold])
+        return IdEncoder(np.sort(classes), train_items.dtype), np.sort(cold)
+
+    def _build_item_side(self, features) -> ItemSide:
+        retriever = self.retriever_
+        codes = self._to_retriever
+        known = codes > 0
+        vectors = np.zeros((len(codes), retriever.item_embeddings_.shape[1]), dtype=np.float32)
+        vectors[known] = retriever.item_embeddings_[codes[known] - 1]
+        counts = np.where(known, np.asarray(retriever.item_counts_)[codes], 0).astype(np.float64)
+        popularity = (np.log1p(counts) / max(np.log1p(counts.max()), 1e-12)).astype(np.float32)
+        side = ItemSide(
+            vectors=vectors,
+            popularity=popularity,
+            unknown=~known,
+            max_rank=self.n_candidates,
+        )
+        if features is not None:
+            encoded = features.encode(self.item_encoder_.classes)
+            for field in features.fields_:
+                field_codes = np.asarray(encoded.codes[field.name], dtype=np.int64)
+                padded = np.zeros((len(codes), field_codes.shape[1]), dtype=np.int64)
+                padded[1:] = field_codes
+                side.metadata_codes.append(padded)
+                side.metadata_sizes.append(int(field.n_codes))
+                values = encoded.values.get(field.name)
+                if values is not None:
+                    values = np.concatenate([[0.0], np.asarray(values, dtype=np.float32)])
+                    values = values.astype(np.float32)
+                side.metadata_values.append(values)
+        return side
+
+    # --------------------------------------------------------------- candidates
+    def _retriever_sequences(self, histories: Sequences) -> Sequences:
+        """The histories in the retriever's codes (cold items left out)."""
+        mapped = self._to_retriever[histories.items]
+        kept = histories.filter_events(mapped > 0)
+        return Sequences(
+            users=kept.users,
+            offsets=kept.offsets,
+            items=self._to_retriever[kept.items],
+            times=kept.times,
+            rows=kept.rows,
+        )
+
+    def _retrieve(self, histories: Sequences, *, exclude_seen=True, allowed=None, top_k=0):
+        """The retriever's candidates (catalogue codes), scores, ranks and user vectors:
+        ``max(n_candidates, top_k)`` of them."""
+        retriever_histories = self._retriever_sequences(histories)
+        retriever_allowed = None
+        if allowed is not None:
+            retriever_allowed = np.zeros(self.retriever_.n_items_ + 1, dtype=bool)
+            retriever_allowed[self._to_retriever[allowed]] = True
+            retriever_allowed[0] = False
+        codes, scores = self.retriever_.rank(
+            retriever_histories,
+            max(self.n_candidates, top_k),
+            exclude_seen=exclude_seen,
+            allowed=retriever_allowed,
+        )
+        found = codes > 0
+        ranks = np.where(found, np.arange(1, codes.shape[1] + 1)[None, :], 0)
+        items = self._from_retriever[codes]
+        scores = np.where(found, scores, 0.0).astype(np.float32)
+        vectors = self.retriever_.encode(retriever_histories)
+        return retriever_histories, items, scores, ranks.astype(np.int64), vectors
+
+    def _extra_scores(self, retriever_histories, items: np.ndarray) -> np.ndarray:
+        """The retriever's scores of extra catalogue items (0 for items it does not know)."""
+        codes = self._to_retriever[items]
+        if not (codes > 0).any():
+            return np.zeros(items.shape, dtype=np.float32)
+        scores = self.retriever_.score_pairs(retriever_histories, codes)
+        return np.where(codes > 0, scores, 0.0).astype(np.float32)
+
+    def _training_lists(self, histories, targets, n_random, rng) -> CandidateLists:
+        """Lists of the retriever's candidates + the target (when missed) + random items."""
+        retriever_histories, items, scores, ranks, vectors = self._retrieve(histories)
+        hit = items == targets[:, None]
+        missed = ~hit.any(axis=1)
+        n_items = len(self.item_encoder_)
+        extra = rng.integers(1, n_items + 1, size=(len(targets), n_random + 1))
+        extra[:, 0] = np.where(missed, targets, 0)
+        # random items that are the target or already candidates say nothing: left out
+        duplicate = (extra[:, 1:, None] == items[:, None, :]).any(-1)
+        duplicate |= extra[:, 1:] == targets[:, None]
+        extra[:, 1:][duplicate] = 0
+        extra_scores = self._extra_scores(retriever_histories, extra)
+        all_items = np.concatenate([items, extra], axis=1)
+        positives = np.where(missed, items.shape[1], np.argmax(hit, axis=1))
+        return CandidateLists(
+            user_vectors=vectors,
+            items=all_items,
+            scores=np.concatenate([scores, extra_scores], axis=1),
+            ranks=np.concatenate([ranks, np.zeros_like(extra)], axis=1),
+            positives=positives.astype(np.int64),
+        )
+
+    def candidate_lists(
+        self, histories: Sequences, *, exclude_seen=True, allowed=None, top_k: int = 0
+    ):
+        """The lists the ranker scores for these histories (catalogue codes).
+
+        The retriever's top ``max(n_candidates, top_k)`` (seen items excluded when asked),
+        then, with
+        ``cold_items="metadata"``, the cold items (admissible ones; seen ones left out when
+        asked).
+
+        Parameters
+        ----------
+        histories : Sequences
+            Histories in this model's item codes (:meth:`encode_history`).
+        exclude_seen : bool, default=True
+        allowed : ndarray of bool, shape (n_items_ + 1,), default=None
+        top_k : int, default=0
+            Retrieve at least this many candidates.
+
+        Returns
+        -------
+        CandidateLists
+        """
+        check_is_fitted(self)
+        retriever_histories, items, scores, ranks, vectors = self._retrieve(
+            histories, exclude_seen=exclude_seen, allowed=allowed, top_k=top_k
+        )
+        cold = self.item_encoder_.encode(self.cold_items_)
+        if allowed is not None:
+            cold = cold[allowed[cold]]
+        if len(cold):
+            block = np.broadcast_to(cold, (len(histories), len(cold))).copy()
+            if exclude_seen:
+                position = np.full(len(self.item_encoder_) + 1, -1, dtype=np.int64)
+                position[cold] = np.arange(len(cold))
+                owner = np.repeat(np.arange(len(histories)), histories.lengths)
+                where = position[histories.items]
+                seen = where >= 0
+                block[owner[seen], where[seen]] = 0
+            items = np.concatenate([items, block], axis=1)
+            scores = np.concatenate([scores, np.zeros(block.shape, np.float32)], axis=1)
+            ranks = np.concatenate([ranks, np.zeros(block.shape, np.int64)], axis=1)
+        return CandidateLists(vectors, items, scores, ranks)
+
+    # ----------------------------------------------------------------- ranking
+    def rank(self, sequences, top_k: int = 10, *, exclude_seen: bool = True, allowed=None):
+        """Top-``top_k`` item codes and ranker scores for each history.
+
+        The ranker orders the candidate lists of :meth:`candidate_lists`; see
+        :meth:`BaseRecommender.rank` for the arguments and the result.
+        """
+        check_is_fitted(self)
+        k = min(top_k, self.n_items_)
+        codes = np.zeros((len(sequences), k), dtype=np.int64)
+        values = np.full((len(sequences), k), -np.inf, dtype=np.float32)
+        for begin in range(0, len(sequences), USER_CHUNK):
+            part = sequences.select(np.arange(begin, min(begin + USER_CHUNK, len(sequences))))
+            lists = self.candidate_lists(
+                part, exclude_seen=exclude_seen, allowed=allowed, top_k=top_k
+            )
+            scores = self.ranker_.decision_function(lists)
+            order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+            top_scores = np.take_along_axis(scores, order, axis=1)
+            top_codes = np.take_along_axis(lists.items, order, axis=1)
+            top_codes = np.where(np.isinf(top_scores), 0, top_codes)
+            width = top_codes.shape[1]
+            codes[begin : begin + len(part), :width] = top_codes
+            values[begin : begin + len(part), :width] = top_scores
+        return codes, values
+
+    def predict(self, X):
+        """Most likely item of each row's event given the same user's earlier rows in ``X``.
+
+        The ranker's first choice (seen items not excluded) after the retriever's latest
+        ``max_len`` events before the row.
+
+        Returns
+        -------
+        ndarray of item ids, one per row of ``X``.
+        """
+        check_is_fitted(self)
+        data, sequences, items, times, starts, ends = self._event_windows(X)
+        max_len = getattr(self.retriever_, "max_len", 50)
+        starts = np.maximum(starts, ends - max_len)
+        lengths = ends - starts
+        index = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+        positions = np.arange(lengths.sum()) + index
+        windows = Sequences(
+            users=np.arange(len(starts), dtype=np.int64),
+            offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            items=items[positions],
+            times=times[positions],
+            rows=positions,
+        )
+        codes, _ = self.rank(windows, 1, exclude_seen=False)
+        out = np.empty(sequences.n_events, dtype=np.int64)
+        out[sequences.rows] = codes[:, 0]
+        return self.item_encoder_.decode(out)
+
+    @available_if(_never)
+    def predict_proba(self, X):  # pragma: no cover - never available
+        """Not available: the ranker scores candidates, not the whole catalogue."""
+
+    def _score_windows(self, windows, times):  # pragma: no cover - rank() is overridden
+        raise NotImplementedError("TwoStageRecommender ranks through rank().")
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "ranker_")

@@ -1,0 +1,312 @@
+"""TwoStageRecommender and MLPRankerEstimator: id dropout, the unknown flag, cold items."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from skseqrec import (
+    MLPRankerEstimator,
+    SASRecClassifierEstimator,
+    TwoStageRecommender,
+)
+from skseqrec.data.candidates import CandidateLists, ItemSide
+from skseqrec.exceptions import InvalidParameterError
+from skseqrec.nn.ranker import PairRanker
+
+N_GROUPS = 4
+ITEMS_PER_GROUP = 15
+
+
+def group_world(n_users=240, length=16, seed=0):
+    """Users who only consume items of their own group; metadata says each item's group.
+
+    Item ``i`` belongs to group ``i % N_GROUPS``; its ``genres`` are the group's name and,
+    for half the items, a shared tag; ``year`` is numeric noise.
+    """
+    rng = np.random.default_rng(seed)
+    n_items = N_GROUPS * ITEMS_PER_GROUP
+    groups = rng.integers(0, N_GROUPS, n_users)
+    rows = []
+    for user, group in enumerate(groups):
+        members = np.arange(group, n_items, N_GROUPS)
+        for t, item in enumerate(rng.choice(members, size=length)):
+            rows.append((user, int(item), t))
+    X = pd.DataFrame(rows, columns=["user_id", "item_id", "timestamp"])
+    items = pd.DataFrame(
+        {
+            "item_id": np.arange(n_items),
+            "genres": [f"g{i % N_GROUPS}" + ("|shared" if i % 2 else "") for i in range(n_items)],
+            "year": rng.integers(1990, 2000, n_items).astype(float),
+        }
+    )
+    return X, items, groups
+
+
+def small_model(**kwargs):
+    params = dict(
+        n_candidates=12,
+        random_state=0,
+    )
+    params.update(kwargs)
+    return TwoStageRecommender(
+        retriever=SASRecClassifierEstimator(
+            hidden_units=16, epochs=3, batch_size=32, random_state=0
+        ),
+        ranker=MLPRankerEstimator(
+            hidden_layer_sizes=(32,), epochs=8, batch_size=32, random_state=0
+        ),
+        **params,
+    )
+
+
+@pytest.fixture(scope="module")
+def cold_setup():
+    X, items, groups = group_world()
+    cold = np.array([0, 1, 2, 3, 8, 9, 10, 11])  # two cold items per group
+    train = X[~X["item_id"].isin(cold)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = small_model().fit(train, item_features=items)
+    return model, train, items, groups, cold
+
+
+# ----------------------------------------------------------------- the torch module
+def _tiny_ranker(unknown_last=True):
+    torch.manual_seed(0)
+    n, d = 5, 4
+    vectors = torch.randn(n + 1, d)
+    unknown = torch.zeros(n + 1, dtype=torch.bool)
+    if unknown_last:
+        unknown[n] = True
+        vectors[n] = 0
+    popularity = torch.rand(n + 1)
+    popularity[n] = 0
+    codes = torch.tensor([[0], [2], [3], [2], [3], [2]])
+    return PairRanker(
+        vectors,
+        popularity,
+        unknown,
+        [codes],
+        [None],
+        [4],
+        max_rank=3,
+        hidden_layer_sizes=(8,),
+        dropout_rate=0.0,
+    ).eval()
+
+
+def test_masked_pairs_ignore_the_id_part():
+    ranker = _tiny_ranker()
+    users = torch.randn(2, 4)
+    items = torch.tensor([[1, 2, 3], [3, 4, 1]])
+    mask = torch.ones_like(items, dtype=torch.bool)
+    a = ranker(users, items, torch.randn(2, 3), torch.tensor([[1, 2, 3], [2, 0, 1]]), mask)
+    b = ranker(users, items, torch.randn(2, 3) * 10, torch.tensor([[0, 0, 0], [3, 3, 3]]), mask)
+    torch.testing.assert_close(a, b)
+
+
+def test_unknown_item_scores_like_a_masked_known_one():
+    """A cold item and a known item with the same metadata, id part hidden, score alike."""
+    ranker = _tiny_ranker()
+    users = torch.randn(1, 4)
+    # item 5 is unknown (cold), item 3 is known; both have metadata code 2... (rows 3, 5)
+    cold = ranker(users, torch.tensor([[5]]), torch.tensor([[0.0]]), torch.tensor([[0]]))
+    masked = ranker(
+        users,
+        torch.tensor([[3]]),
+        torch.tensor([[4.0]]),
+        torch.tensor([[1]]),
+        torch.tensor([[True]]),
+    )
+    torch.testing.assert_close(cold, masked)
+    unmasked = ranker(users, torch.tensor([[3]]), torch.tensor([[4.0]]), torch.tensor([[1]]))
+    assert not torch.allclose(cold, unmasked)
+
+
+def _lists(n=200, width=6, d=4, seed=0):
+    rng = np.random.default_rng(seed)
+    return CandidateLists(
+        user_vectors=rng.normal(size=(n, d)).astype(np.float32),
+        items=rng.integers(1, 9, size=(n, width)),
+        scores=rng.normal(size=(n, width)).astype(np.float32),
+        ranks=np.tile(np.arange(1, width + 1), (n, 1)),
+        positives=rng.integers(0, width, n),
+    )
+
+
+def _side(n_items=8, d=4):
+    rng = np.random.default_rng(1)
+    return ItemSide(
+        vectors=rng.normal(size=(n_items + 1, d)).astype(np.float32),
+        popularity=rng.random(n_items + 1).astype(np.float32),
+        unknown=np.zeros(n_items + 1, dtype=bool),
+        max_rank=6,
+    )
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.3, 1.0])
+def test_id_dropout_rate_of_training_batches(rate):
+    ranker = MLPRankerEstimator(id_dropout=rate, batch_size=50, random_state=0)
+    lists = _lists()
+    from skseqrec.estimators.ranker import _to_tensors
+
+    batches = ranker._batches(_to_tensors(lists, torch.device("cpu")), np.random.default_rng(0), "cpu")
+    masks = torch.cat([b["id_mask"].flatten() for b in batches(1)])
+    assert masks.numel() == lists.items.size
+    assert abs(masks.float().mean().item() - rate) < 0.03
+
+
+@pytest.mark.parametrize("loss", ["listwise", "pairwise"])
+def test_ranker_learns_to_put_the_positive_first(loss):
+    """The positive is the candidate with the highest retriever score: learnable."""
+    lists = _lists(n=400)
+    lists.positives = lists.scores.argmax(axis=1)
+    ranker = MLPRankerEstimator(
+        loss=loss, id_dropout=0.0, epochs=15, hidden_layer_sizes=(16,), random_state=0
+    )
+    ranker.fit(lists, _side())
+    scores = ranker.decision_function(lists)
+    assert (scores.argmax(axis=1) == lists.positives).mean() > 0.7  # chance: 1 in 6
+    assert set(ranker.history_.columns) >= {"epoch", "train_loss", "valid_ndcg@10"}
+
+
+def test_ranker_needs_positives_and_is_not_fitted_before():
+    lists = _lists()
+    with pytest.raises(NotFittedError):
+        MLPRankerEstimator().decision_function(lists)
+    lists.positives = None
+    with pytest.raises(ValueError, match="positives"):
+        MLPRankerEstimator().fit(lists, _side())
+
+
+# ------------------------------------------------------------------ the meta-estimator
+def test_nested_params_clone_and_set_params():
+    model = small_model()
+    params = model.get_params(deep=True)
+    assert params["retriever__hidden_units"] == 16
+    assert params["ranker__id_dropout"] == 0.3
+    model.set_params(ranker__id_dropout=0.5, retriever__epochs=1)
+    assert model.ranker.id_dropout == 0.5
+    cloned = clone(model)
+    assert cloned.ranker is not model.ranker
+    assert cloned.get_params()["ranker__id_dropout"] == 0.5
+
+
+def test_two_stage_recommends_and_scores_without_metadata():
+    X, _, _ = group_world(n_users=120)
+    model = small_model().fit(X)
+    recs = model.recommend(X, top_k=5)
+    assert recs.groupby("user_id").size().eq(5).all()
+    seen = set(zip(X["user_id"], X["item_id"]))
+    assert not any((u, i) in seen for u, i in zip(recs["user_id"], recs["item_id"]))
+    assert 0.0 <= model.score(X) <= 1.0
+    assert model.n_ranker_lists_ == 120
+    # the retriever never trained on the ranker's targets: each user's last event
+    assert model.retriever_.item_counts_.sum() < len(X) - 120 + 1
+    predicted = model.predict(X.head(20))
+    assert len(predicted) == 20
+
+
+def test_cold_items_enter_the_catalogue_and_are_ranked_by_metadata(cold_setup):
+    model, train, items, groups, cold = cold_setup
+    assert set(cold) <= set(model.classes_)
+    assert sorted(model.cold_items_) == sorted(cold)
+    # rank the cold items only: a user's own group's cold items come first
+    recs = model.recommend(train, top_k=2, items=cold)
+    own = (recs["item_id"].to_numpy() % N_GROUPS) == groups[recs["user_id"].to_numpy()]
+    chance = 2 / len(cold)
+    assert own.mean() > 0.5, f"own-group share {own.mean():.2f} (chance {chance:.2f})"
+
+
+def test_cold_items_reach_full_recommendations(cold_setup):
+    model, train, *_ , cold = cold_setup
+    recs = model.recommend(train, top_k=10)
+    assert recs["item_id"].isin(cold).any()
+
+
+def test_cold_items_never(cold_setup):
+    _, train, items, _, cold = cold_setup
+    with pytest.warns(UserWarning, match="cold_items='never'"):
+        model = small_model(cold_items="never").fit(train, item_features=items)
+    assert not set(cold) & set(model.classes_)
+    assert not model.recommend(train, top_k=10)["item_id"].isin(cold).any()
+
+
+def test_metadata_warnings_count_items():
+    X, items, _ = group_world(n_users=80)
+    partial = items[items["item_id"] >= 5]
+    extra = pd.DataFrame({"item_id": [500, 501], "genres": ["g0", "g1"], "year": [1995.0, 1996.0]})
+    with pytest.warns(UserWarning) as record:
+        small_model().fit(X, item_features=pd.concat([partial, extra]))
+    messages = " ".join(str(w.message) for w in record)
+    assert "5 of 60 items of X have no row in item_features" in messages
+    assert "2 of 57 items of item_features have no interaction in X" in messages
+
+
+def test_bad_metadata_errors():
+    X, items, _ = group_world(n_users=40)
+    duplicated = pd.concat([items, items.head(2)])
+    with pytest.raises(ValueError, match="duplicate"):
+        small_model().fit(X, item_features=duplicated)
+    string_ids = items.assign(item_id=items["item_id"].map(lambda i: f"i{i}"))
+    with pytest.raises(TypeError, match="item_id"):
+        small_model().fit(X, item_features=string_ids)
+
+
+def test_pickle_keeps_recommendations(cold_setup):
+    model, train, *_ = cold_setup
+    again = pickle.loads(pickle.dumps(model))
+    pd.testing.assert_frame_equal(model.recommend(train, top_k=5), again.recommend(train, top_k=5))
+
+
+def test_not_fitted_and_no_predict_proba():
+    model = small_model()
+    with pytest.raises(NotFittedError):
+        model.recommend(pd.DataFrame({"user_id": [1], "item_id": [1], "timestamp": [1]}))
+    assert not hasattr(model, "predict_proba")
+
+
+def test_retriever_must_have_embeddings():
+    from skseqrec import PopularityRecommender
+
+    X, _, _ = group_world(n_users=30)
+    with pytest.raises(InvalidParameterError, match="retriever"):
+        TwoStageRecommender(retriever=PopularityRecommender()).fit(X)
+
+
+def test_same_random_state_same_model_and_global_generators_untouched():
+    X, items, _ = group_world(n_users=80)
+    torch_state, numpy_state = torch.get_rng_state(), np.random.get_state()  # noqa: NPY002
+    first = small_model().fit(X, item_features=items)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert np.random.get_state()[1].tolist() == numpy_state[1].tolist()  # noqa: NPY002
+    torch.manual_seed(5)
+    second = small_model().fit(X, item_features=items)
+    pd.testing.assert_frame_equal(first.recommend(X), second.recommend(X), check_exact=True)
+    other = small_model(random_state=1).set_params(ranker__random_state=1).fit(
+        X, item_features=items
+    )
+    assert not first.recommend(X)["score"].equals(other.recommend(X)["score"])
+
+
+def test_fitted_state_holds_data_and_two_modules_only(cold_setup):
+    model, train, *_ = cold_setup
+    state = vars(model)
+    assert not [k for k, v in state.items() if callable(v) and not isinstance(v, type)]
+    modules = {
+        name
+        for name in ("retriever_", "ranker_")
+        if isinstance(getattr(state[name], "module_", None), torch.nn.Module)
+    }
+    assert modules == {"retriever_", "ranker_"}
+    assert len(pickle.dumps(model)) < 4 * (
+        len(pickle.dumps(model.retriever_)) + len(pickle.dumps(model.ranker_))
+    )
