@@ -8,20 +8,35 @@ anything it has not checked first.
 The format (``FORMAT_VERSION`` 1) is one `safetensors <https://huggingface.co/docs/safetensors>`_
 file:
 
-* tensors: the torch module's ``state_dict`` as ``module.<name>`` and the estimator's
-  numeric arrays (item counts, int/float ids) as ``attributes.<attribute>[.<part>]``;
-  string ids as one UTF-8 byte tensor plus a tensor of lengths, so the header stays small
-  for any catalogue;
 * the header's metadata, under the key ``"skseqrec"``: a JSON document with ``format``
-  (``"skseqrec-model"``), ``format_version``, ``skseqrec_version``, ``estimator`` (a class
-  name, resolved only among the public skseqrec estimators), ``params`` (``get_params()``)
-  and ``attributes`` (the rest of the estimator's state, each entry tagged with its kind:
-  ``json``, ``numpy_scalar``, ``ndarray``, ``id_encoder`` with its classes and the caller's
-  dtype, ``history``, ``random_state``, ``module_state``).
+  (``"skseqrec-model"``), ``format_version``, ``skseqrec_version`` and the estimator's
+  description: ``estimator`` (a class name, resolved only among skseqrec's own estimators),
+  ``params`` (``get_params(deep=False)``) and ``attributes`` (the rest of its state). Each
+  parameter and attribute is tagged with its kind: ``json``, ``numpy_scalar``, ``tuple``,
+  ``random_state``, ``torch_device``, ``ndarray``, ``ids``, ``id_encoder`` (its classes
+  and the caller's dtype), ``history``, ``module_state``, ``frame``, ``item_features`` or
+  ``estimator``;
+* tensors, named after where they belong. An estimator described under the prefix ``p``
+  keeps its torch module's ``state_dict`` as ``p + "module.<name>"`` and the arrays of a
+  parameter or attribute ``x`` as ``p + "params.x[.<part>]"`` or
+  ``p + "attributes.x[.<part>]"``; the top level has ``p = ""``. String ids are one UTF-8
+  byte tensor plus a tensor of lengths, so the header stays small for any catalogue.
+
+An ``estimator`` value (the stages of :class:`~skseqrec.TwoStageRecommender`, fitted or
+not) is described exactly as the top level is, under the prefix of its own place, e.g.
+``attributes.retriever_.``, so that no two names collide. A ``frame`` (a DataFrame such as
+``item_features``) keeps its column names in JSON and each column, by position, as tensors
+under ``<place>.columns.<i>``: bool, int and float columns as a tensor of their dtype,
+pandas' nullable ones (``Int64``, ``boolean``...) as values plus a missing mask,
+categorical ones as categories plus codes, str/object columns of strings as UTF-8 plus a
+code per row saying which missing value (None, NaN, NA) a row holds; a ``RangeIndex`` is
+kept as start/stop/step, another index like a column. ``item_features`` is
+:meth:`skseqrec.features.ItemFeatures.to_dict` with its item ids, codes and values as
+tensors.
 
 :func:`load` checks the document, the parameters (as ``fit`` would), every tensor's name,
 dtype and shape (against the module built for these parameters on the ``meta`` device,
-which allocates nothing) before it builds the model, and raises
+which allocates nothing) before it builds each model, and raises
 :class:`~skseqrec.exceptions.ModelFormatError` (a ``ValueError``) on anything else.
 """
 
@@ -29,17 +44,22 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.base import BaseEstimator
 
 from . import estimators
 from ._version import __version__
 from .data import IdEncoder
-from .estimators import BaseRecommender
-from .exceptions import ModelFormatError
+from .estimators import BaseRecommender, MLPRankerEstimator, TwoStageRecommender
+from .exceptions import DeviceWarning, ModelFormatError, user_stacklevel
+from .features import ItemFeatures
+from .nn.ranker import PairRanker
 from .training import History, resolve_device
 
 __all__ = ["FORMAT_VERSION", "load", "save"]
@@ -50,12 +70,27 @@ FORMAT_VERSION = 1
 _FORMAT_NAME = "skseqrec-model"
 _METADATA_KEY = "skseqrec"
 _MODULE_PREFIX = "module."
+_PARAM_PREFIX = "params."
 _ATTRIBUTE_PREFIX = "attributes."
 _MODULE_STATE = "_module_state"
+#: MLPRankerEstimator's state holds its module's tensors and structure under these names
+_RANKER_MODULE_STATE = "_module_cpu"
+_RANKER_MODULE_INIT = "_module_init"
 _VERSION_STATE = "_skseqrec_version"
+#: estimators inside estimators (the stages of a TwoStageRecommender) nest at most this deep
+_MAX_DEPTH = 4
 #: numpy kinds stored as tensors: bool, signed/unsigned int, float
 _NUMERIC_KINDS = "biuf"
 _NUMPY_ID_KINDS = "iufO"
+#: pandas' nullable dtypes, stored as their values plus a missing mask
+_NULLABLE_DTYPES = (
+    *(f"{sign}Int{bits}" for sign in ("", "U") for bits in (8, 16, 32, 64)),
+    "Float32",
+    "Float64",
+    "boolean",
+)
+#: the missing values of str columns, by the code stored for their rows (0: a string)
+_MISSING_STRINGS = {1: None, 2: np.nan, 3: pd.NA}
 
 
 def _safetensors():
@@ -70,17 +105,22 @@ def _safetensors():
 
 
 def _estimator_classes() -> dict[str, type]:
-    """The allowlist: public skseqrec estimators by class name. Nothing else is resolved."""
+    """The allowlist: skseqrec's public estimators by class name (the recommenders and
+    :class:`MLPRankerEstimator`, the ranker of a two-stage model). Nothing else is resolved."""
     classes = {}
     for name in estimators.__all__:
         cls = getattr(estimators, name)
-        if (
-            isinstance(cls, type)
-            and issubclass(cls, BaseRecommender)
-            and cls is not BaseRecommender
+        if isinstance(cls, type) and (
+            (issubclass(cls, BaseRecommender) and cls is not BaseRecommender)
+            or cls is MLPRankerEstimator
         ):
             classes[name] = cls
     return classes
+
+
+def _module_key(cls) -> str:
+    """The state entry that holds the class's torch weights (see ``__getstate__``)."""
+    return _RANKER_MODULE_STATE if issubclass(cls, MLPRankerEstimator) else _MODULE_STATE
 
 
 # ---------------------------------------------------------------------- save
@@ -89,13 +129,14 @@ def save(estimator, path) -> None:
 
     The file is a safetensors file: the module's weights and numeric arrays as tensors,
     everything else (class name, parameters, id encoders with their dtypes, history,
-    versions) as JSON in its metadata. :func:`load` reads it back without executing
-    anything from the file. Use it to share models; ``joblib.dump`` is fine for files you
-    only load yourself.
+    versions) as JSON in its metadata. Estimators inside the estimator (the stages of a
+    :class:`~skseqrec.TwoStageRecommender`) are stored the same way. :func:`load` reads it
+    back without executing anything from the file. Use it to share models;
+    ``joblib.dump`` is fine for files you only load yourself.
 
     Parameters
     ----------
-    estimator : BaseRecommender
+    estimator : BaseRecommender or MLPRankerEstimator
         A skseqrec estimator (fitted or not). Subclasses defined elsewhere are refused:
         :func:`load` only resolves skseqrec's own classes.
     path : str or path-like
@@ -105,7 +146,8 @@ def save(estimator, path) -> None:
     ------
     TypeError
         ``estimator`` is not a skseqrec estimator, or holds a parameter or attribute of a
-        type the format cannot store (the message names it).
+        type the format cannot store (the message names it), such as a column of
+        ``item_features`` of a dtype other than bool, int, float, str or categorical.
 
     Examples
     --------
@@ -129,26 +171,57 @@ def save(estimator, path) -> None:
             f"{cls.__module__}.{cls.__qualname__}. Use joblib.dump for other objects (and load "
             "such pickles only from sources you trust)."
         )
-    state = dict(estimator.get_state())
-    version = state.pop(_VERSION_STATE, __version__)
-    params = estimator.get_params(deep=False)
     tensors: dict[str, torch.Tensor] = {}
     document = {
         "format": _FORMAT_NAME,
         "format_version": FORMAT_VERSION,
-        "skseqrec_version": version,
-        "estimator": cls.__name__,
-        "params": {
-            name: _encode_value(value, f"parameter {name!r}") for name, value in params.items()
-        },
-        "attributes": {
-            name: _encode_attribute(name, value, tensors)
-            for name, value in state.items()
-            if name not in params
-        },
+        "skseqrec_version": __version__,
+        **_encode_estimator(estimator, "", tensors),
     }
     metadata = {_METADATA_KEY: json.dumps(document)}
     Path(os.fspath(path)).write_bytes(safetensors.torch.save(tensors, metadata=metadata))
+
+
+def _encode_estimator(estimator, prefix: str, tensors: dict) -> dict:
+    """Describe an allowlisted estimator; its tensors go to ``tensors`` under ``prefix``."""
+    # what pickle stores: BaseRecommender.get_state; MLPRankerEstimator's module as
+    # _module_cpu (tensors) and _module_init (its structure)
+    state = dict(estimator.__getstate__())
+    state.pop(_VERSION_STATE, None)  # the document says it once, for the whole file
+    params = estimator.get_params(deep=False)
+    module_key = _module_key(type(estimator))
+    attributes = {}
+    for name, value in state.items():
+        if name in params:
+            continue
+        if name == module_key:
+            _encode_module(value, prefix + _MODULE_PREFIX, tensors)
+            attributes[name] = {"kind": "module_state"}
+        else:
+            where = f"attribute {name!r}"
+            attributes[name] = _encode_value(
+                value, prefix + _ATTRIBUTE_PREFIX + name, tensors, where
+            )
+    return {
+        "estimator": type(estimator).__name__,
+        "params": {
+            name: _encode_value(
+                value, prefix + _PARAM_PREFIX + name, tensors, f"parameter {name!r}"
+            )
+            for name, value in params.items()
+        },
+        "attributes": attributes,
+    }
+
+
+def _encode_module(module_state: dict, prefix: str, tensors: dict) -> None:
+    seen = set()
+    for key, tensor in module_state.items():
+        tensor = tensor.detach().to("cpu").contiguous()
+        if tensor.untyped_storage().data_ptr() in seen:  # safetensors refuses shared memory
+            tensor = tensor.clone()
+        seen.add(tensor.untyped_storage().data_ptr())
+        tensors[prefix + key] = tensor
 
 
 def _is_plain_json(value) -> bool:
@@ -162,16 +235,17 @@ def _is_plain_json(value) -> bool:
     return False
 
 
-def _encode_value(value, where: str) -> dict:
+def _encode_value(value, name: str, tensors: dict, where: str) -> dict:
+    """Tag a parameter's or attribute's value with its kind; its arrays go under ``name``."""
     if _is_plain_json(value):
         return {"kind": "json", "value": value}
     if isinstance(value, np.generic) and value.dtype.kind in _NUMERIC_KINDS:
         return {"kind": "numpy_scalar", "dtype": value.dtype.str, "value": value.item()}
     if isinstance(value, np.random.RandomState):
-        name, keys, position, has_gauss, cached_gaussian = value.get_state(legacy=True)
+        bit_generator, keys, position, has_gauss, cached_gaussian = value.get_state(legacy=True)
         return {
             "kind": "random_state",
-            "bit_generator": str(name),
+            "bit_generator": str(bit_generator),
             "keys": keys.tolist(),
             "pos": int(position),
             "has_gauss": int(has_gauss),
@@ -181,29 +255,11 @@ def _encode_value(value, where: str) -> dict:
         return {"kind": "torch_device", "value": str(value)}
     if type(value) is tuple and all(_is_plain_json(v) for v in value):
         return {"kind": "tuple", "value": list(value)}  # e.g. betas=(0.9, 0.98)
-    raise TypeError(
-        f"{where} is a {type(value).__module__}.{type(value).__qualname__}, which skseqrec's "
-        "safe format cannot store; use joblib.dump for this estimator."
-    )
-
-
-def _encode_attribute(name: str, value, tensors: dict) -> dict:
-    where = f"attribute {name!r}"
-    prefix = _ATTRIBUTE_PREFIX + name
-    if name == _MODULE_STATE:
-        seen = set()
-        for key, tensor in value.items():
-            tensor = tensor.detach().to("cpu").contiguous()
-            if tensor.untyped_storage().data_ptr() in seen:  # safetensors refuses shared memory
-                tensor = tensor.clone()
-            seen.add(tensor.untyped_storage().data_ptr())
-            tensors[_MODULE_PREFIX + key] = tensor
-        return {"kind": "module_state"}
     if isinstance(value, IdEncoder):
         return {
             "kind": "id_encoder",
-            "classes": _encode_ids(value.classes, prefix + ".classes", tensors, where),
-            "dtype": _encode_dtype(value.dtype, prefix + ".dtype", tensors, where),
+            "classes": _encode_ids(value.classes, name + ".classes", tensors, where),
+            "dtype": _encode_dtype(value.dtype, name + ".dtype", tensors, where),
         }
     if isinstance(value, History):
         records = [
@@ -213,9 +269,25 @@ def _encode_attribute(name: str, value, tensors: dict) -> dict:
         batch_losses = [[float(v) for v in losses] for losses in value.batch_losses]
         return {"kind": "history", "records": records, "batch_losses": batch_losses}
     if isinstance(value, np.ndarray) and value.dtype.kind in _NUMERIC_KINDS:
-        tensors[prefix] = _array_tensor(value)
+        tensors[name] = _array_tensor(value)
         return {"kind": "ndarray", "dtype": value.dtype.str}
-    return _encode_value(value, where)
+    if isinstance(value, np.ndarray) and value.dtype == object and value.ndim == 1:
+        return {"kind": "ids", **_encode_ids(value, name, tensors, where)}  # e.g. str item ids
+    if isinstance(value, pd.DataFrame):
+        return _encode_frame(value, name, tensors, where)
+    if isinstance(value, ItemFeatures):
+        return _encode_item_features(value, name, tensors, where)
+    if isinstance(value, BaseEstimator) and _estimator_classes().get(type(value).__name__) is type(
+        value
+    ):
+        try:
+            return {"kind": "estimator", **_encode_estimator(value, name + ".", tensors)}
+        except TypeError as exc:
+            raise TypeError(f"{where}: {exc}") from exc
+    raise TypeError(
+        f"{where} is a {type(value).__module__}.{type(value).__qualname__}, which skseqrec's "
+        "safe format cannot store; use joblib.dump for this estimator."
+    )
 
 
 def _encode_scalar(value, where):
@@ -234,12 +306,7 @@ def _encode_ids(values: np.ndarray, name: str, tensors: dict, where: str) -> dic
         return {"storage": "tensor", "dtype": values.dtype.str}
     if values.dtype == object:
         if all(isinstance(v, str) for v in values):
-            encoded = [v.encode("utf-8", "surrogatepass") for v in values]
-            lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-            tensors[name + ".utf8"] = torch.from_numpy(
-                np.frombuffer(b"".join(encoded), dtype=np.uint8).copy()
-            )
-            tensors[name + ".lengths"] = torch.from_numpy(lengths)
+            _encode_strings(values, name, tensors)
             return {"storage": "utf8"}
         if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
             try:
@@ -252,6 +319,16 @@ def _encode_ids(values: np.ndarray, name: str, tensors: dict, where: str) -> dic
         f"{where} holds ids of dtype {values.dtype} that are neither numbers nor strings; "
         "the safe format cannot store them."
     )
+
+
+def _encode_strings(values, name: str, tensors: dict) -> None:
+    """Strings as one UTF-8 byte tensor ``name.utf8`` and their lengths ``name.lengths``."""
+    encoded = [v.encode("utf-8", "surrogatepass") for v in values]
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    tensors[name + ".utf8"] = torch.from_numpy(
+        np.frombuffer(b"".join(encoded), dtype=np.uint8).copy()
+    )
+    tensors[name + ".lengths"] = torch.from_numpy(lengths)
 
 
 def _array_tensor(array: np.ndarray) -> torch.Tensor:
@@ -292,8 +369,132 @@ def _encode_dtype(dtype, name: str, tensors: dict, where: str, categorical: bool
     raise TypeError(f"{where} has ids of dtype {dtype!r}, which the safe format cannot store.")
 
 
+def _encode_frame(frame: pd.DataFrame, name: str, tensors: dict, where: str) -> dict:
+    """A DataFrame column by column (see the module docstring)."""
+    columns = list(frame.columns)
+    if isinstance(frame.columns, pd.MultiIndex) or not all(type(c) in (str, int) for c in columns):
+        bad = next(c for c in columns if type(c) not in (str, int))
+        raise TypeError(
+            f"{where} has a column named {bad!r} ({type(bad).__name__}); the safe format stores "
+            "DataFrames whose column names are str (or int)."
+        )
+    if len(set(columns)) != len(columns):
+        repeated = pd.Index(columns)[pd.Index(columns).duplicated()][0]
+        raise TypeError(f"{where} has two columns named {repeated!r}; name them apart to save it.")
+    index = frame.index
+    if isinstance(index, pd.MultiIndex) or type(index.name) not in (str, int, type(None)):
+        raise TypeError(
+            f"{where} has an index the safe format cannot store ({type(index).__name__} named "
+            f"{index.name!r}); reset it first (frame.reset_index(drop=True))."
+        )
+    if isinstance(index, pd.RangeIndex):
+        index_spec = {
+            "storage": "range",
+            "start": index.start,
+            "stop": index.stop,
+            "step": index.step,
+        }
+    else:
+        index_spec = _encode_column(index, name + ".index", tensors, f"{where}, index")
+    return {
+        "kind": "frame",
+        "n_rows": len(frame),
+        "columns": [
+            {
+                "name": column,
+                "values": _encode_column(
+                    frame.iloc[:, position],
+                    f"{name}.columns.{position}",
+                    tensors,
+                    f"{where}, column {column!r}",
+                ),
+            }
+            for position, column in enumerate(columns)
+        ],
+        "index": index_spec,
+        "index_name": index.name,
+    }
+
+
+def _encode_column(values, name: str, tensors: dict, where: str) -> dict:
+    """One column (Series) or index of a frame: its dtype, values and missing values."""
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in _NUMERIC_KINDS:
+        tensors[name] = _array_tensor(values.to_numpy())
+        return {"storage": "numeric", "dtype": dtype.str}
+    if isinstance(dtype, pd.CategoricalDtype):
+        codes = np.asarray(values.array.codes)
+        tensors[name + ".codes"] = _array_tensor(codes)
+        return {
+            "storage": "categorical",
+            "dtype": _encode_dtype(dtype, name + ".dtype", tensors, where),
+            "codes_dtype": codes.dtype.str,
+        }
+    if isinstance(dtype, pd.StringDtype) or dtype == np.dtype(object):
+        array = values.to_numpy(dtype=object)
+        missing = pd.isna(array)
+        present = array[~missing]
+        other = next((v for v in present if not isinstance(v, str)), None)
+        if other is not None:
+            raise TypeError(
+                f"{where} holds {type(other).__name__} values (e.g. {other!r}) among "
+                f"{len(array)} rows; the safe format stores object columns of strings and "
+                "missing values only. Convert it (e.g. .astype(str)) or drop it."
+            )
+        codes = np.zeros(len(array), dtype=np.uint8)
+        codes[missing] = [_missing_code(v, where) for v in array[missing]]
+        _encode_strings(present, name + ".values", tensors)
+        tensors[name + ".missing"] = torch.from_numpy(codes)
+        return {
+            "storage": "strings",
+            "dtype": _encode_dtype(dtype, name + ".dtype", tensors, where, categorical=False),
+        }
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype) and str(dtype) in _NULLABLE_DTYPES:
+        numpy_dtype = dtype.numpy_dtype
+        tensors[name] = _array_tensor(
+            values.to_numpy(dtype=numpy_dtype, na_value=numpy_dtype.type(0))
+        )
+        tensors[name + ".missing"] = torch.from_numpy(np.asarray(values.isna(), dtype=np.uint8))
+        return {"storage": "nullable", "dtype": str(dtype)}
+    raise TypeError(
+        f"{where} has dtype {dtype}, which the safe format cannot store (it stores bool, int, "
+        "float, nullable, str and categorical columns); convert it or drop it."
+    )
+
+
+def _missing_code(value, where: str) -> int:
+    if value is None:
+        return 1
+    if isinstance(value, float):  # NaN: pd.isna said it is missing
+        return 2
+    if value is pd.NA:
+        return 3
+    raise TypeError(f"{where} holds the missing value {value!r}; only None, NaN and NA are stored.")
+
+
+def _encode_item_features(features: ItemFeatures, name: str, tensors: dict, where: str) -> dict:
+    """``features.to_dict()`` with its per-item lists moved to tensors (a small header)."""
+    state = features.to_dict()
+    codes, values = state.pop("codes"), state.pop("values")
+    del state["item_ids"]
+    if not _is_plain_json(state):  # pragma: no cover - to_dict promises plain JSON
+        raise TypeError(f"{where}: ItemFeatures.to_dict() returned values JSON cannot hold.")
+    for position, rows in enumerate(codes.values()):
+        table = np.asarray(rows, dtype=np.int64).reshape(len(rows), -1)
+        tensors[f"{name}.codes.{position}"] = torch.from_numpy(table)
+    for position, numbers in enumerate(values.values()):
+        tensors[f"{name}.values.{position}"] = torch.from_numpy(np.asarray(numbers, np.float32))
+    return {
+        "kind": "item_features",
+        "state": state,
+        "item_ids": _encode_ids(features.item_ids_, name + ".item_ids", tensors, where),
+        "codes": list(codes),
+        "values": list(values),
+    }
+
+
 # ---------------------------------------------------------------------- load
-def load(path, *, device=None) -> BaseRecommender:
+def load(path, *, device=None):
     """Read an estimator written by :func:`save`; nothing in the file is executed.
 
     Parameters
@@ -301,13 +502,15 @@ def load(path, *, device=None) -> BaseRecommender:
     path : str or path-like
         A file written by :func:`save` (or :meth:`BaseRecommender.save`).
     device : str or torch.device, default=None
-        Where to put the model. ``None``: the device it was fitted on, or the CPU with a
-        :class:`~skseqrec.exceptions.DeviceWarning` when that is a GPU this machine lacks
-        (as with pickles). ``"cpu"``, ``"cuda"``, ``"auto"``: that device.
+        Where to put the model (and the models inside it, such as the stages of a
+        :class:`~skseqrec.TwoStageRecommender`). ``None``: the device each was fitted on,
+        or the CPU with a :class:`~skseqrec.exceptions.DeviceWarning` when that is a GPU
+        this machine lacks (as with pickles). ``"cpu"``, ``"cuda"``, ``"auto"``: that
+        device.
 
     Returns
     -------
-    estimator : BaseRecommender
+    estimator : BaseRecommender or MLPRankerEstimator
         The estimator, fitted as it was saved, with identical recommendations.
 
     Raises
@@ -419,7 +622,32 @@ class _Tensors:
             )
 
 
-def _build(document: dict, tensors: _Tensors, device) -> BaseRecommender:
+@dataclass(frozen=True)
+class _Reading:
+    """What decoding a value needs besides the value: the tensors, the caller's device, the
+    version that wrote the file and how deep among nested estimators the value is."""
+
+    tensors: _Tensors
+    device: str | None
+    version: str
+    depth: int = 0
+
+
+def _build(document: dict, tensors: _Tensors, device):
+    version = document.get("skseqrec_version")
+    if not isinstance(version, str):
+        raise ModelFormatError(f"skseqrec_version must be a string, got {version!r}.")
+    estimator, state = _decode_estimator(document, "", _Reading(tensors, device, version))
+    tensors.check_all_used()
+    if isinstance(estimator, BaseRecommender):
+        state[_VERSION_STATE] = version  # warns once, for the whole file
+    _restore(estimator, state, device)
+    return estimator
+
+
+def _decode_estimator(document: dict, prefix: str, reading: _Reading):
+    """Check an estimator's description under ``prefix``; return the estimator built from
+    its parameters and the state to restore (nested estimators are already restored)."""
     allowed = _estimator_classes()
     name = document.get("estimator")
     if not isinstance(name, str) or name not in allowed:
@@ -430,22 +658,32 @@ def _build(document: dict, tensors: _Tensors, device) -> BaseRecommender:
     cls = allowed[name]
     params = _mapping(document.get("params"), "params")
     attributes = _mapping(document.get("attributes"), "attributes")
-    decoded = {key: _decode_value(spec, f"parameter {key!r}") for key, spec in params.items()}
     param_names = set(cls._get_param_names())
-    unknown = sorted(set(decoded) - param_names)
+    unknown = sorted(set(params) - param_names)
     if unknown:
         raise ModelFormatError(
             f"{name} has no parameter {unknown[0]!r} in this skseqrec ({__version__}); the file "
-            f"was written by skseqrec {document.get('skseqrec_version')!r}."
+            f"was written by skseqrec {reading.version!r}."
         )
+    decoded = {
+        key: _decode_value(spec, prefix + _PARAM_PREFIX + key, f"parameter {key!r}", reading)
+        for key, spec in params.items()
+    }
     estimator = cls(**decoded)
     _check_params(estimator)
 
+    module_key = _module_key(cls)
     state = {}
+    has_module = False
     for key, spec in attributes.items():
         _check_attribute_name(cls, key, param_names)
-        state[key] = _decode_attribute(key, spec, tensors)
-    has_module = state.pop(_MODULE_STATE, None) is not None
+        where = f"attribute {key!r}"
+        if (_kind(spec, where) == "module_state") != (key == module_key):
+            raise ModelFormatError(f"{where}: module weights must be stored as {module_key!r}.")
+        if key == module_key:
+            has_module = True  # the tensors are taken once the expected shapes are known
+        else:
+            state[key] = _decode_value(spec, prefix + _ATTRIBUTE_PREFIX + key, where, reading)
     encoder = state.get("item_encoder_")
     if encoder is not None and not isinstance(encoder, IdEncoder):
         raise ModelFormatError("attribute 'item_encoder_' is not an id encoder.")
@@ -456,12 +694,16 @@ def _build(document: dict, tensors: _Tensors, device) -> BaseRecommender:
             f"{len(encoder)} items."
         )
     if has_module:
-        if encoder is None or not hasattr(estimator, "build_module"):
+        module_state = reading.tensors.take_prefix(prefix + _MODULE_PREFIX)
+        if isinstance(estimator, MLPRankerEstimator):
+            _check_ranker_module(state.get(_RANKER_MODULE_INIT), module_state)
+        elif encoder is not None and hasattr(estimator, "build_module"):
+            _check_module_state(estimator, len(encoder), module_state)
+        else:
             raise ModelFormatError(f"the file holds module weights that {name} cannot use.")
-        module_state = tensors.take_prefix(_MODULE_PREFIX)
-        _check_module_state(estimator, len(encoder), module_state)
-        state[_MODULE_STATE] = module_state
-    tensors.check_all_used()
+        state[module_key] = module_state
+    if isinstance(estimator, TwoStageRecommender):
+        _check_two_stage(state)
     if "device_" in state:
         if not isinstance(state["device_"], str):
             raise ModelFormatError(f"device_ must be a string, got {state['device_']!r}.")
@@ -469,15 +711,29 @@ def _build(document: dict, tensors: _Tensors, device) -> BaseRecommender:
             torch.device(state["device_"])
         except (RuntimeError, TypeError) as exc:
             raise ModelFormatError(f"device_ {state['device_']!r} is not a device.") from exc
-        if device is not None:
-            state["device_"] = device
-    version = document.get("skseqrec_version")
-    if not isinstance(version, str):
-        raise ModelFormatError(f"skseqrec_version must be a string, got {version!r}.")
-    state[_VERSION_STATE] = version
-    # the same restore path as unpickling: version warning, module rebuild, device fallback
-    estimator.set_state(state)
-    return estimator
+    return estimator, state
+
+
+def _restore(estimator, state: dict, device) -> None:
+    """The same restore path as unpickling: version warning, module rebuild, device."""
+    saved_device = state.get("device_", "cpu")
+    if device is not None and "device_" in state and isinstance(estimator, BaseRecommender):
+        state["device_"] = device
+    with torch.random.fork_rng(devices=[]):
+        estimator.__setstate__(state)
+    if isinstance(estimator, MLPRankerEstimator) and hasattr(estimator, "module_"):
+        # its __setstate__ rebuilds the module on the CPU; put it where the others go
+        target = torch.device(device if device is not None else saved_device)
+        if target.type == "cuda" and not torch.cuda.is_available():
+            warnings.warn(
+                f"This MLPRankerEstimator was fitted on {saved_device}, which is not available "
+                "here; it was moved to the CPU.",
+                DeviceWarning,
+                stacklevel=user_stacklevel(),
+            )
+            target = torch.device("cpu")
+        estimator.module_.to(target)
+        estimator.device_ = str(target)
 
 
 def _mapping(value, where: str) -> dict:
@@ -496,20 +752,23 @@ def _check_params(estimator) -> None:
 
 
 def _check_attribute_name(cls, key, param_names) -> None:
-    """Refuse names that would shadow methods, properties, parameters or dunders."""
+    """Refuse names that would shadow methods, properties, parameters, dunders or the module
+    (built from checked weights only)."""
     if (
         not isinstance(key, str)
         or not key.isidentifier()
         or (key.startswith("__") and key.endswith("__"))
         or key in param_names
-        or key == _VERSION_STATE
+        or key in (_VERSION_STATE, "module_")
         or hasattr(cls, key)
     ):
         raise ModelFormatError(f"attribute name {key!r} is not allowed in a {cls.__name__}.")
 
 
-def _decode_value(spec, where: str):
+def _decode_value(spec, name: str, where: str, reading: _Reading):
+    """The value ``spec`` describes; its arrays are the tensors under ``name``."""
     kind = _kind(spec, where)
+    tensors = reading.tensors
     if kind == "json":
         value = spec["value"]
         if not _is_plain_json(value):
@@ -546,20 +805,9 @@ def _decode_value(spec, where: str):
             return torch.device(str(spec["value"]))
         except (RuntimeError, TypeError) as exc:
             raise ModelFormatError(f"{where}: {spec['value']!r} is not a device.") from exc
-    raise ModelFormatError(f"{where}: unknown kind {kind!r}.")
-
-
-def _decode_attribute(key: str, spec, tensors: _Tensors):
-    where = f"attribute {key!r}"
-    prefix = _ATTRIBUTE_PREFIX + key
-    kind = _kind(spec, where)
-    if (kind == "module_state") != (key == _MODULE_STATE):
-        raise ModelFormatError(f"{where}: module weights must be stored as {_MODULE_STATE!r}.")
-    if kind == "module_state":
-        return True  # the tensors are taken once the module's expected shapes are known
     if kind == "id_encoder":
-        classes = _decode_ids(spec["classes"], prefix + ".classes", tensors, where)
-        dtype = _decode_dtype(spec["dtype"], prefix + ".dtype", tensors, where)
+        classes = _decode_ids(spec["classes"], name + ".classes", tensors, where)
+        dtype = _decode_dtype(spec["dtype"], name + ".dtype", tensors, where)
         index = pd.Index(classes)
         if len(classes) == 0 or not (index.is_unique and index.is_monotonic_increasing):
             raise ModelFormatError(f"{where}: ids must be non-empty, unique and sorted.")
@@ -576,8 +824,25 @@ def _decode_attribute(key: str, spec, tensors: _Tensors):
             raise ModelFormatError(f"{where}: batch losses must be lists of numbers.")
         return History(records, batch_losses)
     if kind == "ndarray":
-        return tensors.array(prefix, str(spec["dtype"]), where, ndim=None)
-    return _decode_value(spec, where)
+        return tensors.array(name, str(spec["dtype"]), where, ndim=None)
+    if kind == "ids":
+        return _decode_ids(spec, name, tensors, where)
+    if kind == "frame":
+        return _decode_frame(spec, name, tensors, where)
+    if kind == "item_features":
+        return _decode_item_features(spec, name, tensors, where)
+    if kind == "estimator":
+        if reading.depth >= _MAX_DEPTH:
+            raise ModelFormatError(f"{where}: estimators nest at most {_MAX_DEPTH} deep.")
+        try:
+            estimator, state = _decode_estimator(
+                spec, name + ".", replace(reading, depth=reading.depth + 1)
+            )
+        except ModelFormatError as exc:
+            raise ModelFormatError(f"{where}: {exc}") from exc.__cause__
+        _restore(estimator, state, reading.device)
+        return estimator
+    raise ModelFormatError(f"{where}: unknown kind {kind!r}.")
 
 
 def _is_record(record) -> bool:
@@ -613,24 +878,29 @@ def _decode_ids(spec, name: str, tensors: _Tensors, where: str) -> np.ndarray:
         dtype = _numpy_dtype(spec.get("dtype"), where, _NUMERIC_KINDS)
         return tensors.array(name, dtype.str, where)
     if storage == "utf8":
-        buffer = tensors.array(name + ".utf8", np.dtype(np.uint8).str, where)
-        lengths = tensors.array(name + ".lengths", np.dtype(np.int64).str, where)
-        if (lengths < 0).any() or int(lengths.sum()) != len(buffer):
-            raise ModelFormatError(f"{where}: string lengths do not match the byte buffer.")
-        ends = np.cumsum(lengths)
-        raw = buffer.tobytes()
-        try:
-            strings = [
-                raw[start:end].decode("utf-8", "surrogatepass")
-                for start, end in zip((ends - lengths).tolist(), ends.tolist())
-            ]
-        except UnicodeDecodeError as exc:
-            raise ModelFormatError(f"{where}: ids are not valid UTF-8.") from exc
-        return _object_array(strings)
+        return _decode_strings(name, tensors, where)
     if storage == "object_int":
         values = tensors.array(name, np.dtype(np.int64).str, where)
         return _object_array(values.tolist())
     raise ModelFormatError(f"{where}: unknown id storage {storage!r}.")
+
+
+def _decode_strings(name: str, tensors: _Tensors, where: str) -> np.ndarray:
+    """The str array of :func:`_encode_strings` (object dtype)."""
+    buffer = tensors.array(name + ".utf8", np.dtype(np.uint8).str, where)
+    lengths = tensors.array(name + ".lengths", np.dtype(np.int64).str, where)
+    if (lengths < 0).any() or int(lengths.sum()) != len(buffer):
+        raise ModelFormatError(f"{where}: string lengths do not match the byte buffer.")
+    ends = np.cumsum(lengths)
+    raw = buffer.tobytes()
+    try:
+        strings = [
+            raw[start:end].decode("utf-8", "surrogatepass")
+            for start, end in zip((ends - lengths).tolist(), ends.tolist())
+        ]
+    except UnicodeDecodeError as exc:
+        raise ModelFormatError(f"{where}: ids are not valid UTF-8.") from exc
+    return _object_array(strings)
 
 
 def _object_array(values: list) -> np.ndarray:
@@ -686,6 +956,132 @@ def _decode_dtype(spec, name: str, tensors: _Tensors, where: str, categorical: b
     raise ModelFormatError(f"{where}: unknown dtype kind {kind!r}.")
 
 
+def _decode_frame(spec: dict, name: str, tensors: _Tensors, where: str) -> pd.DataFrame:
+    n_rows, columns = spec.get("n_rows"), spec.get("columns")
+    if type(n_rows) is not int or n_rows < 0 or type(columns) is not list:
+        raise ModelFormatError(f"{where}: a frame needs a row count and a list of columns.")
+    data = {}
+    for position, entry in enumerate(columns):
+        column = entry.get("name") if isinstance(entry, dict) else None
+        if type(column) not in (str, int) or column in data:
+            raise ModelFormatError(
+                f"{where}: column names must be unique str or int, got {column!r}."
+            )
+        data[column] = _decode_column(
+            entry.get("values"),
+            f"{name}.columns.{position}",
+            tensors,
+            f"{where}, column {column!r}",
+            n_rows,
+        )
+    index_spec, index_name = spec.get("index"), spec.get("index_name")
+    if type(index_name) not in (str, int, type(None)):
+        raise ModelFormatError(f"{where}: the index name must be a str, an int or null.")
+    if isinstance(index_spec, dict) and index_spec.get("storage") == "range":
+        bounds = [index_spec.get(key) for key in ("start", "stop", "step")]
+        if not all(type(v) is int for v in bounds) or bounds[2] == 0:
+            raise ModelFormatError(f"{where}: malformed range index {index_spec!r:.80}.")
+        index = pd.RangeIndex(*bounds, name=index_name)
+        if len(index) != n_rows:
+            raise ModelFormatError(f"{where}: the index has {len(index)} rows, not {n_rows}.")
+    else:
+        values = _decode_column(index_spec, name + ".index", tensors, f"{where}, index", n_rows)
+        index = pd.Index(values, dtype=values.dtype, name=index_name)
+    # the dtype said explicitly: pandas would read an object column of strings as str
+    columns = {
+        column: pd.Series(values, index=index, dtype=values.dtype)
+        for column, values in data.items()
+    }
+    return pd.DataFrame(columns, index=index)
+
+
+def _decode_column(spec, name: str, tensors: _Tensors, where: str, n_rows: int):
+    """The values of :func:`_encode_column`, with ``n_rows`` rows."""
+    if not isinstance(spec, dict):
+        raise ModelFormatError(f"{where}: malformed column {spec!r:.80}.")
+    storage = spec.get("storage")
+    if storage == "numeric":
+        dtype = _numpy_dtype(spec.get("dtype"), where, _NUMERIC_KINDS)
+        values = tensors.array(name, dtype.str, where)
+    elif storage == "categorical":
+        dtype = _decode_dtype(spec.get("dtype"), name + ".dtype", tensors, where)
+        codes_dtype = _numpy_dtype(spec.get("codes_dtype"), where, "i")
+        codes = tensors.array(name + ".codes", codes_dtype.str, where)
+        if not isinstance(dtype, pd.CategoricalDtype):
+            raise ModelFormatError(f"{where}: a categorical column needs a categorical dtype.")
+        if len(codes) and (codes.min() < -1 or codes.max() >= len(dtype.categories)):
+            raise ModelFormatError(
+                f"{where}: codes must lie in [-1, {len(dtype.categories)}), the categories."
+            )
+        values = pd.Categorical.from_codes(codes, dtype=dtype)
+    elif storage == "strings":
+        dtype = _decode_dtype(spec.get("dtype"), name + ".dtype", tensors, where, categorical=False)
+        present = _decode_strings(name + ".values", tensors, where)
+        missing = tensors.array(name + ".missing", np.dtype(np.uint8).str, where)
+        if not (isinstance(dtype, pd.StringDtype) or dtype == np.dtype(object)):
+            raise ModelFormatError(f"{where}: a str column needs the object or a string dtype.")
+        if len(missing) != n_rows:
+            raise ModelFormatError(f"{where}: {len(missing)} rows, the frame has {n_rows}.")
+        if (missing > max(_MISSING_STRINGS)).any():
+            raise ModelFormatError(f"{where}: malformed missing-value codes.")
+        if int((missing == 0).sum()) != len(present):
+            raise ModelFormatError(
+                f"{where}: {len(present)} strings for {int((missing == 0).sum())} present rows."
+            )
+        values = np.empty(n_rows, dtype=object)
+        values[missing == 0] = present
+        for code, missing_value in _MISSING_STRINGS.items():
+            values[missing == code] = missing_value
+        if isinstance(dtype, pd.StringDtype):
+            values = pd.array(values, dtype=dtype)
+    elif storage == "nullable":
+        if spec.get("dtype") not in _NULLABLE_DTYPES:
+            raise ModelFormatError(f"{where}: {spec.get('dtype')!r} is not a nullable dtype.")
+        dtype = pd.api.types.pandas_dtype(spec["dtype"])
+        data = tensors.array(name, dtype.numpy_dtype.str, where)
+        missing = tensors.array(name + ".missing", np.dtype(np.uint8).str, where)
+        if len(missing) != len(data) or (missing > 1).any():
+            raise ModelFormatError(f"{where}: malformed missing mask.")
+        values = pd.array(data, dtype=dtype)
+        values[missing.astype(bool)] = pd.NA
+    else:
+        raise ModelFormatError(f"{where}: unknown column storage {storage!r}.")
+    if len(values) != n_rows:
+        raise ModelFormatError(f"{where}: {len(values)} rows, the frame has {n_rows}.")
+    return values
+
+
+def _decode_item_features(spec: dict, name: str, tensors: _Tensors, where: str) -> ItemFeatures:
+    state, codes, values = spec.get("state"), spec.get("codes"), spec.get("values")
+    if not (
+        isinstance(state, dict)
+        and all(
+            type(names) is list
+            and all(type(c) is str for c in names)
+            and len(set(names)) == len(names)
+            for names in (codes, values)
+        )
+    ):
+        raise ModelFormatError(f"{where}: malformed item features {spec!r:.80}.")
+    ids = _decode_ids(spec.get("item_ids"), name + ".item_ids", tensors, where)
+    state = {
+        **state,
+        "item_ids": ids.tolist(),
+        "codes": {
+            column: tensors.array(f"{name}.codes.{position}", "<i8", where, ndim=2).tolist()
+            for position, column in enumerate(codes)
+        },
+        "values": {
+            column: tensors.array(f"{name}.values.{position}", "<f4", where).tolist()
+            for position, column in enumerate(values)
+        },
+    }
+    try:
+        return ItemFeatures.from_dict(state)
+    except (TypeError, ValueError) as exc:
+        raise ModelFormatError(f"{where}: {exc}") from exc
+
+
 def _check_module_state(estimator, n_items: int, module_state: dict) -> None:
     """Compare the file's weights with the module these parameters build, allocating nothing."""
     try:
@@ -695,6 +1091,59 @@ def _check_module_state(estimator, n_items: int, module_state: dict) -> None:
         raise ModelFormatError(
             f"cannot build the {type(estimator).__name__} module from the saved parameters: {exc}"
         ) from exc
+    _compare_module_state(expected, module_state)
+
+
+def _check_ranker_module(init, module_state: dict) -> None:
+    """Compare the file's ranker weights with the PairRanker that ``_module_init`` and the
+    item tables' own shapes build on the meta device."""
+    keys = ("sizes", "numeric", "hidden", "dropout")
+    if type(init) is not dict or set(init) != set(keys):
+        raise ModelFormatError(
+            f"attribute {_RANKER_MODULE_INIT!r} must be an object with keys {list(keys)}, got "
+            f"{init!r:.80}."
+        )
+    sizes, numeric, hidden, dropout = (init[key] for key in keys)
+    if not (
+        _positive_ints(sizes)
+        and _positive_ints(hidden)
+        and type(numeric) is list
+        and len(numeric) == len(sizes)
+        and all(type(v) is bool for v in numeric)
+        and type(dropout) in (int, float)
+        and 0 <= dropout < 1
+    ):
+        raise ModelFormatError(f"attribute {_RANKER_MODULE_INIT!r} is malformed: {init!r:.200}.")
+    tables = ["item_vectors", *(f"metadata_codes_{i}" for i in range(len(sizes)))]
+    for table in tables:
+        if table not in module_state or module_state[table].dim() != 2:
+            raise ModelFormatError(f"module weight {table!r} must be a matrix, one row per item.")
+    rows, dim = module_state["item_vectors"].shape
+    widths = [module_state[table].shape[1] for table in tables[1:]]
+    try:
+        with torch.random.fork_rng(devices=[]), torch.device("meta"):
+            expected = PairRanker(
+                torch.empty(rows, dim),
+                torch.empty(rows),
+                torch.empty(rows, dtype=torch.bool),
+                [torch.empty(rows, width, dtype=torch.long) for width in widths],
+                [torch.empty(rows) if is_numeric else None for is_numeric in numeric],
+                sizes,
+                hidden_layer_sizes=tuple(hidden),
+                dropout_rate=float(dropout),
+            ).state_dict()
+    except Exception as exc:  # a module the saved structure cannot build
+        raise ModelFormatError(
+            f"cannot build the MLPRankerEstimator module from {_RANKER_MODULE_INIT!r}: {exc}"
+        ) from exc
+    _compare_module_state(expected, module_state)
+
+
+def _positive_ints(values) -> bool:
+    return type(values) is list and all(type(v) is int and v >= 1 for v in values)
+
+
+def _compare_module_state(expected: dict, module_state: dict) -> None:
     missing = sorted(expected.keys() - module_state.keys())
     unexpected = sorted(module_state.keys() - expected.keys())
     if missing or unexpected:
@@ -710,3 +1159,51 @@ def _check_module_state(estimator, n_items: int, module_state: dict) -> None:
                 f"built from the saved parameters expects {tuple(reference.shape)} "
                 f"{reference.dtype}."
             )
+
+
+def _check_two_stage(state: dict) -> None:
+    """The stages and the code maps of a fitted TwoStageRecommender must fit together."""
+    if "ranker_" not in state:
+        return
+    required = ["retriever_", "item_encoder_", "cold_items_", "_to_retriever", "_from_retriever"]
+    missing = [key for key in required if key not in state]
+    if missing:
+        raise ModelFormatError(f"a fitted TwoStageRecommender needs the attribute {missing[0]!r}.")
+    retriever, ranker, encoder = state["retriever_"], state["ranker_"], state["item_encoder_"]
+    if not (isinstance(ranker, MLPRankerEstimator) and hasattr(ranker, "module_")):
+        raise ModelFormatError(f"ranker_ must be a fitted MLPRankerEstimator, got {ranker!r:.80}.")
+    if not (
+        isinstance(retriever, BaseRecommender)
+        and all(callable(getattr(retriever, m, None)) for m in ("encode", "score_pairs", "rank"))
+        and hasattr(retriever, "module_")
+    ):
+        raise ModelFormatError(
+            f"retriever_ must be a fitted skseqrec torch estimator, got {retriever!r:.80}."
+        )
+    n_items, n_retriever = len(encoder), retriever.n_items_
+    for key, length, bound in [
+        ("_to_retriever", n_items + 1, n_retriever),
+        ("_from_retriever", n_retriever + 1, n_items),
+    ]:
+        codes = state[key]
+        if not (
+            isinstance(codes, np.ndarray)
+            and codes.dtype == np.int64
+            and codes.shape == (length,)
+            and codes.min() >= 0
+            and codes.max() <= bound
+        ):
+            raise ModelFormatError(f"{key} must be {length} int64 codes in [0, {bound}].")
+    rows, dim = ranker.module_.item_vectors.shape
+    retriever_dim = retriever.item_embeddings_.shape[1]
+    if (rows, dim) != (n_items + 1, retriever_dim):
+        raise ModelFormatError(
+            f"ranker_ holds {rows - 1} items of {dim} dimensions; the catalogue has {n_items} "
+            f"items and the retriever's vectors {retriever_dim} dimensions."
+        )
+    cold = state["cold_items_"]
+    if not (isinstance(cold, np.ndarray) and cold.ndim == 1 and (encoder.encode(cold) > 0).all()):
+        raise ModelFormatError("cold_items_ must be items of item_encoder_.")
+    features = state.get("item_features_")
+    if features is not None and not isinstance(features, ItemFeatures):
+        raise ModelFormatError("item_features_ must be an ItemFeatures or null.")

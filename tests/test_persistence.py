@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import warnings
 import zipfile
 
 import joblib
@@ -13,12 +14,25 @@ import pytest
 import safetensors.torch
 import torch
 from safetensors import safe_open
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 
 import skseqrec
-from skseqrec import PopularityRecommender, SASRecClassifierEstimator, load, save
+from skseqrec import (
+    MLPRankerEstimator,
+    PopularityRecommender,
+    SASRecClassifierEstimator,
+    TwoStageRecommender,
+    load,
+    save,
+)
+from skseqrec.datasets import make_sequential_world
 from skseqrec.estimators import BaseRecommender
-from skseqrec.exceptions import DeviceWarning, ModelFormatError, VersionMismatchWarning
+from skseqrec.exceptions import (
+    DataDropWarning,
+    DeviceWarning,
+    ModelFormatError,
+    VersionMismatchWarning,
+)
 from skseqrec.persistence import FORMAT_VERSION, _estimator_classes
 
 PUBLIC_ESTIMATORS = sorted(
@@ -43,6 +57,15 @@ SMALL = {
 
 
 def small(cls, **params):
+    if cls is TwoStageRecommender:  # fast stages
+        return TwoStageRecommender(
+            retriever=SASRecClassifierEstimator(
+                hidden_units=8, num_blocks=1, max_len=8, epochs=1, batch_size=8, device="cpu"
+            ),
+            ranker=MLPRankerEstimator(hidden_layer_sizes=(8,), epochs=1, device="cpu"),
+            n_candidates=5,
+            **params,
+        )
     names = cls().get_params()
     return cls(**{k: v for k, v in {**SMALL, **params}.items() if k in names})
 
@@ -73,6 +96,21 @@ def rewrite(source, target, document=None, tensors=None):
     return target
 
 
+def assert_same_params(a, b):
+    """Equal parameters; estimators compared by their own parameters, frames by content."""
+    assert type(a) is type(b)
+    params_a, params_b = a.get_params(deep=False), b.get_params(deep=False)
+    assert params_a.keys() == params_b.keys()
+    for name, value in params_b.items():
+        if isinstance(value, BaseEstimator):
+            assert repr(params_a[name]) == repr(value), name
+            assert_same_params(params_a[name], value)
+        elif isinstance(value, pd.DataFrame):
+            pd.testing.assert_frame_equal(params_a[name], value, check_index_type=False)
+        else:
+            assert params_a[name] == value, name
+
+
 def assert_same_dtype(a, b):
     assert type(a) is type(b) and a == b and str(a) == str(b)
     if isinstance(a, pd.CategoricalDtype):
@@ -99,7 +137,8 @@ def sasrec_file(sasrec, tmp_path_factory):
 
 def test_every_public_estimator_is_in_the_allowlist():
     assert set(_estimator_classes()) == {cls.__name__ for cls in PUBLIC_ESTIMATORS} | {
-        "TransformerRecommender"
+        "TransformerRecommender",
+        "MLPRankerEstimator",  # the ranker of TwoStageRecommender
     }
     assert {"SASRecClassifierEstimator", "PopularityRecommender"} <= set(_estimator_classes())
 
@@ -112,7 +151,7 @@ def test_round_trip_keeps_recommendations_and_state(cls, tiny, tmp_path):
     loaded = load(tmp_path / "model.safetensors")
 
     assert type(loaded) is cls
-    assert loaded.get_params() == fitted.get_params()
+    assert_same_params(loaded, fitted)
     pd.testing.assert_frame_equal(loaded.recommend(tiny, top_k=5), before)
     pd.testing.assert_frame_equal(fitted.recommend(tiny, top_k=5), before)  # save left it alone
     np.testing.assert_array_equal(loaded.predict(tiny), fitted.predict(tiny))
@@ -238,6 +277,220 @@ def test_categorical_ids_of_a_transformer_round_trip(tiny, tmp_path):
     assert_same_dtype(loaded._user_encoder.dtype, fitted._user_encoder.dtype)
     assert_same_dtype(loaded.item_encoder_.dtype, fitted.item_encoder_.dtype)
     assert_same_recommendations(loaded, fitted, X)
+
+
+# ------------------------------------------------ two-stage models: nested estimators, frames
+N_META_ITEMS = 18  # the interactions have items 0..14: 15, 16, 17 are cold (metadata only)
+
+
+def two_stage_world(str_ids=False):
+    """Interactions over 15 items, metadata over 18 (a str column with a missing value)."""
+    X = make_sequential_world(n_users=40, n_items=15, random_state=0)
+    items = pd.DataFrame(
+        {
+            "item_id": np.arange(N_META_ITEMS),
+            "genres": [None if i == 4 else f"g{i % 3}|t{i % 2}" for i in range(N_META_ITEMS)],
+            "year": np.linspace(1980.0, 2000.0, N_META_ITEMS),
+        }
+    )
+    if str_ids:
+        X = X.assign(item_id="i" + X["item_id"].astype(str))
+        items = items.assign(item_id="i" + items["item_id"].astype(str))
+    return X, items
+
+
+def fit_quietly(model, X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataDropWarning)  # cold items are announced
+        return model.fit(X)
+
+
+@pytest.fixture(scope="module")
+def fitted_two_stage(tmp_path_factory):
+    """``case -> (fitted model, X, saved file)``, each case fitted once."""
+    cache = {}
+
+    def get(case):
+        if case not in cache:
+            X, items = two_stage_world(str_ids=case.startswith("str"))
+            features = items if case.endswith("features") else None
+            model = fit_quietly(small(TwoStageRecommender, item_features=features), X)
+            path = tmp_path_factory.mktemp("two_stage") / f"{case}.safetensors"
+            save(model, path)
+            cache[case] = model, X, path
+        return cache[case]
+
+    return get
+
+
+@pytest.fixture(scope="module", params=["int-ids", "int-ids-features", "str-ids-features"])
+def two_stage(request, fitted_two_stage):
+    return fitted_two_stage(request.param)
+
+
+@pytest.fixture(scope="module")
+def two_stage_file(fitted_two_stage):
+    return fitted_two_stage("int-ids-features")[2]
+
+
+def test_two_stage_round_trip_keeps_recommendations_and_stages(two_stage):
+    fitted, X, path = two_stage
+    loaded = load(path)
+
+    assert type(loaded) is TwoStageRecommender
+    assert_same_params(loaded, fitted)
+    pd.testing.assert_frame_equal(
+        loaded.recommend(X, top_k=8, exclude_seen=False),
+        fitted.recommend(X, top_k=8, exclude_seen=False),
+    )
+    np.testing.assert_array_equal(loaded.predict(X), fitted.predict(X))
+    np.testing.assert_array_equal(loaded.classes_, fitted.classes_)
+    np.testing.assert_array_equal(loaded.cold_items_, fitted.cold_items_)
+    assert loaded.cold_items_.dtype == fitted.cold_items_.dtype
+    for name in ["_to_retriever", "_from_retriever", "item_counts_"]:
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(fitted, name))
+    assert loaded.n_ranker_lists_ == fitted.n_ranker_lists_
+    for stage in ["retriever_", "ranker_"]:
+        before, after = getattr(fitted, stage), getattr(loaded, stage)
+        assert type(after) is type(before)
+        assert_same_params(after, before)
+        assert after.device_ == "cpu" and not after.module_.training
+        pd.testing.assert_frame_equal(after.history_, before.history_)
+        state = after.module_.state_dict()
+        for key, value in before.module_.state_dict().items():
+            assert torch.equal(state[key], value), (stage, key)
+    if fitted.item_features is None:
+        assert loaded.item_features_ is None and len(loaded.cold_items_) == 0
+    else:
+        assert len(fitted.cold_items_) == N_META_ITEMS - 15
+        assert loaded.item_features_.to_dict() == fitted.item_features_.to_dict()
+        # cold items are served, ranked from their metadata alone, as before saving
+        cold = loaded.recommend(X, top_k=3, items=fitted.cold_items_)
+        assert set(cold["item_id"]) == set(fitted.cold_items_)
+        pd.testing.assert_frame_equal(cold, fitted.recommend(X, top_k=3, items=fitted.cold_items_))
+
+
+def test_two_stage_document_nests_the_stages(two_stage_file):
+    document, tensors = read(two_stage_file)
+    retriever = document["attributes"]["retriever_"]
+    assert retriever["kind"] == "estimator"
+    assert retriever["estimator"] == "SASRecClassifierEstimator"
+    assert retriever["attributes"]["_module_state"] == {"kind": "module_state"}
+    ranker = document["attributes"]["ranker_"]
+    assert ranker["estimator"] == "MLPRankerEstimator"
+    assert ranker["params"]["hidden_layer_sizes"] == {"kind": "tuple", "value": [8]}
+    assert ranker["attributes"]["_module_init"]["kind"] == "json"
+    assert document["params"]["ranker"]["kind"] == "estimator"
+    assert document["params"]["item_features"]["kind"] == "frame"
+    assert document["attributes"]["item_features_"]["kind"] == "item_features"
+    assert any(k.startswith("attributes.retriever_.module.") for k in tensors)
+    assert any(k.startswith("attributes.ranker_.module.") for k in tensors)
+    assert not any(k.startswith("module.") for k in tensors)  # the top level has no module
+
+
+def test_ranker_round_trips_on_its_own(fitted_two_stage, tmp_path):
+    model, X, _ = fitted_two_stage("int-ids-features")
+    save(model.ranker_, tmp_path / "ranker.safetensors")
+    ranker = load(tmp_path / "ranker.safetensors")
+    assert type(ranker) is MLPRankerEstimator and ranker.device_ == "cpu"
+    _, _, histories = model.encode_history(X)
+    lists = model.candidate_lists(histories)
+    np.testing.assert_array_equal(
+        ranker.decision_function(lists), model.ranker_.decision_function(lists)
+    )
+
+
+def test_unfitted_two_stage_round_trips(tmp_path):
+    _, items = two_stage_world()
+    est = small(TwoStageRecommender, item_features=items, feature_types={"genres": "multilabel"})
+    save(est, tmp_path / "unfitted.safetensors")
+    loaded = load(tmp_path / "unfitted.safetensors")
+    assert not loaded.__sklearn_is_fitted__()
+    assert_same_params(loaded, est)
+    assert loaded.get_params()["ranker__hidden_layer_sizes"] == (8,)
+    clone(loaded)  # still a valid sklearn estimator
+
+
+def test_frames_round_trip_column_by_column(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "int32": np.arange(4, dtype=np.int32),
+            "uint8": np.arange(4, dtype=np.uint8),
+            "bool": [True, False, True, True],
+            "float": [0.5, np.nan, -1.0, 2.0],
+            "object": pd.Series(["a", None, np.nan, "é-🎬"], dtype=object),
+            "object-NA": pd.Series(["x", pd.NA, "y", "z"], dtype=object),
+            "string[NA]": pd.array(["a", None, "b", ""], dtype=pd.StringDtype("python")),
+            "str": pd.Series(["p", None, "q", "r"], dtype="str"),
+            "category": pd.Categorical(["b", "a", None, "b"], categories=["b", "a", "unused"]),
+            "category-int": pd.Categorical([3, 1, 3, 1], ordered=True),
+            "Int64": pd.array([1, None, 3, 4], dtype="Int64"),
+            "Float32": pd.array([1.5, None, 3.0, 4.0], dtype="Float32"),
+            "boolean": pd.array([True, None, False, True], dtype="boolean"),
+            7: [1.0, 2.0, 3.0, 4.0],  # int column names survive too
+        }
+    )
+    frame.index = pd.Index([10, 3, 7, 5], name="row")
+    est = TwoStageRecommender(item_features=frame)
+    save(est, tmp_path / "m.safetensors")
+    loaded = load(tmp_path / "m.safetensors").item_features
+    pd.testing.assert_frame_equal(loaded, frame)
+    # which missing value each row held, too
+    assert loaded["object"].iloc[1] is None and np.isnan(loaded["object"].iloc[2])
+    assert loaded["object-NA"].iloc[1] is pd.NA
+
+    ranged = pd.DataFrame({"a": [1, 2]}, index=pd.RangeIndex(5, 9, 2))
+    save(TwoStageRecommender(item_features=ranged), tmp_path / "r.safetensors")
+    pd.testing.assert_frame_equal(load(tmp_path / "r.safetensors").item_features, ranged)
+
+
+@pytest.mark.parametrize(
+    "column, values",
+    [
+        ("released", pd.to_datetime(["2000-01-01", "2001-01-01"])),
+        ("mixed", pd.Series(["a", 1], dtype=object)),
+        ("tags", pd.Series([["a"], ["b"]], dtype=object)),
+        ("complex", np.array([1j, 2j])),
+    ],
+)
+def test_save_refuses_frame_columns_it_cannot_store(column, values, tmp_path):
+    frame = pd.DataFrame({"item_id": [1, 2], column: values})
+    with pytest.raises(TypeError, match=f"parameter 'item_features', column '{column}'"):
+        save(TwoStageRecommender(item_features=frame), tmp_path / "m.safetensors")
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_save_refuses_foreign_stages(tmp_path):
+    class MyRanker(MLPRankerEstimator):
+        pass
+
+    with pytest.raises(TypeError, match="parameter 'ranker'.*MyRanker"):
+        save(TwoStageRecommender(ranker=MyRanker()), tmp_path / "m.safetensors")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only load path")
+def test_two_stage_fitted_on_cuda_loads_on_cpu(fitted_two_stage, tmp_path):
+    fitted, X, two_stage_file = fitted_two_stage("int-ids-features")
+
+    def on_cuda(document):
+        for stage in ["retriever_", "ranker_"]:
+            document["attributes"][stage]["attributes"]["device_"]["value"] = "cuda:0"
+
+    target = rewrite(two_stage_file, tmp_path / "cuda.safetensors", document=on_cuda)
+    with pytest.warns(DeviceWarning, match="fitted on cuda:0") as record:
+        loaded = load(target)
+    assert {str(w.message).split(" was")[0] for w in record} == {
+        "This SASRecClassifierEstimator",
+        "This MLPRankerEstimator",
+    }
+    assert loaded.retriever_.device_ == loaded.ranker_.device_ == "cpu"
+    pd.testing.assert_frame_equal(
+        loaded.recommend(X, top_k=3, exclude_seen=False),
+        fitted.recommend(X, top_k=3, exclude_seen=False),
+    )
+    # the device asked for applies to both stages, without a warning
+    loaded = load(target, device="cpu")
+    assert loaded.retriever_.device_ == loaded.ranker_.device_ == "cpu"
 
 
 # --------------------------------------------------------------- devices, versions
@@ -590,3 +843,125 @@ def test_tampered_tensors_are_refused(case, sasrec_file, tmp_path):
 
 def test_refusals_are_value_errors():
     assert issubclass(ModelFormatError, ValueError)
+
+
+def _ranker_tensor(tensors, name="mlp.0.weight"):
+    return tensors[f"attributes.ranker_.module.{name}"]
+
+
+def _widen_ranker_weight(tensors):
+    weight = _ranker_tensor(tensors)
+    tensors["attributes.ranker_.module.mlp.0.weight"] = torch.zeros(
+        weight.shape[0] + 1, weight.shape[1]
+    )
+
+
+def _shorten_ranker_items(tensors):
+    # every per-item table shortened alike: consistent in the ranker, not with the catalogue
+    for name in list(tensors):
+        if name.startswith("attributes.ranker_.module.") and (
+            name.endswith(("item_vectors", "popularity", "unknown")) or "metadata_" in name
+        ):
+            tensors[name] = tensors[name][:-1].clone()
+
+
+def _codes_out_of_range(tensors):
+    codes = tensors["attributes.item_features_.codes.0"].clone()
+    codes[0, 0] = 10_000
+    tensors["attributes.item_features_.codes.0"] = codes
+
+
+def _cold_codes(tensors):
+    tensors["attributes._to_retriever"] = tensors["attributes._to_retriever"] + 1000
+
+
+TAMPERED_TWO_STAGE = {
+    "nested-class-unknown": (
+        _set("attributes", "retriever_", "estimator", value="os.system"),
+        None,
+        "attribute 'retriever_': estimator 'os.system' is not a skseqrec estimator",
+    ),
+    "nested-class-builtin": (
+        _set("params", "ranker", "estimator", value="eval"),
+        None,
+        "parameter 'ranker': estimator 'eval' is not a skseqrec estimator",
+    ),
+    "nested-class-wrong-stage": (
+        _set("params", "ranker", "estimator", value="PopularityRecommender"),
+        None,
+        "no parameter",
+    ),
+    "retriever-null": (
+        _set("attributes", "retriever_", value={"kind": "json", "value": None}),
+        None,
+        "retriever_ must be a fitted",
+    ),
+    "ranker-module-as-json": (
+        _set("attributes", "ranker_", "attributes", "module_", value={"kind": "json", "value": 1}),
+        None,
+        "attribute name 'module_'",
+    ),
+    "ranker-module-init": (
+        _set("attributes", "ranker_", "attributes", "_module_init", "value", "hidden", value=[9]),
+        None,
+        "expects",
+    ),
+    "ranker-module-init-malformed": (
+        _set("attributes", "ranker_", "attributes", "_module_init", "value", "sizes", value="x"),
+        None,
+        "_module_init' is malformed",
+    ),
+    "ranker-tensor-shape": (None, _widen_ranker_weight, "module weight 'mlp.0.weight'"),
+    "ranker-items": (None, _shorten_ranker_items, "ranker_ holds"),
+    "item-features-state": (
+        _set("attributes", "item_features_", "state", "fields", value=[]),
+        None,
+        "item_features_.*Malformed ItemFeatures state",
+    ),
+    "item-features-version": (
+        _set("attributes", "item_features_", "state", "version", value=99),
+        None,
+        "Malformed ItemFeatures state",
+    ),
+    "item-features-codes": (None, _codes_out_of_range, "Malformed ItemFeatures state"),
+    "code-map": (None, _cold_codes, "_to_retriever must be"),
+    "frame-column-storage": (
+        _set("params", "item_features", "columns", 1, "values", "storage", value="pickle"),
+        None,
+        "column 'genres': unknown column storage",
+    ),
+    "frame-rows": (
+        _set("params", "item_features", "n_rows", value=3),
+        None,
+        "rows",
+    ),
+    "nesting-too-deep": (
+        lambda d: d["params"].update(
+            retriever=_nest(d["params"]["ranker"], depth=8),
+        ),
+        None,
+        "nest at most",
+    ),
+}
+
+
+def _nest(spec, depth):
+    """A TwoStageRecommender parameter holding itself ``depth`` times."""
+    for _ in range(depth):
+        spec = {
+            "kind": "estimator",
+            "estimator": "TwoStageRecommender",
+            "params": {"retriever": spec},
+            "attributes": {},
+        }
+    return spec
+
+
+@pytest.mark.parametrize("case", list(TAMPERED_TWO_STAGE))
+def test_tampered_two_stage_is_refused(case, two_stage_file, tmp_path):
+    document, tensors, message = TAMPERED_TWO_STAGE[case]
+    target = rewrite(
+        two_stage_file, tmp_path / "tampered.safetensors", document=document, tensors=tensors
+    )
+    with pytest.raises(ModelFormatError, match=message):
+        load(target)

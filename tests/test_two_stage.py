@@ -158,7 +158,9 @@ def test_id_dropout_rate_of_training_batches(rate):
     lists = _lists()
     from skseqrec.estimators.ranker import _to_tensors
 
-    batches = ranker._batches(_to_tensors(lists, torch.device("cpu")), np.random.default_rng(0), "cpu")
+    batches = ranker._batches(
+        _to_tensors(lists, torch.device("cpu")), np.random.default_rng(0), "cpu"
+    )
     masks = torch.cat([b["id_mask"].flatten() for b in batches(1)])
     assert masks.numel() == lists.items.size
     assert abs(masks.float().mean().item() - rate) < 0.03
@@ -208,7 +210,9 @@ def test_two_stage_recommends_and_scores_without_metadata():
     seen = set(zip(X["user_id"], X["item_id"]))
     assert not any((u, i) in seen for u, i in zip(recs["user_id"], recs["item_id"]))
     assert 0.0 <= model.score(X) <= 1.0
-    assert model.n_ranker_lists_ == 120
+    # one list per user whose target the retriever found (the others teach nothing)
+    assert model.n_ranker_lists_ + model.n_missed_targets_ == 120
+    assert model.n_ranker_lists_ > 0
     # the retriever never trained on the ranker's targets: each user's last event
     assert model.retriever_.item_counts_.sum() < len(X) - 120 + 1
     predicted = model.predict(X.head(20))
@@ -227,7 +231,7 @@ def test_cold_items_enter_the_catalogue_and_are_ranked_by_metadata(cold_setup):
 
 
 def test_cold_items_reach_full_recommendations(cold_setup):
-    model, train, *_ , cold = cold_setup
+    model, train, *_, cold = cold_setup
     recs = model.recommend(train, top_k=10)
     assert recs["item_id"].isin(cold).any()
 
@@ -291,8 +295,8 @@ def test_same_random_state_same_model_and_global_generators_untouched():
     torch.manual_seed(5)
     second = small_model().fit(X, item_features=items)
     pd.testing.assert_frame_equal(first.recommend(X), second.recommend(X), check_exact=True)
-    other = small_model(random_state=1).set_params(ranker__random_state=1).fit(
-        X, item_features=items
+    other = (
+        small_model(random_state=1).set_params(ranker__random_state=1).fit(X, item_features=items)
     )
     assert not first.recommend(X)["score"].equals(other.recommend(X)["score"])
 
@@ -310,3 +314,16 @@ def test_fitted_state_holds_data_and_two_modules_only(cold_setup):
     assert len(pickle.dumps(model)) < 4 * (
         len(pickle.dumps(model.retriever_)) + len(pickle.dumps(model.ranker_))
     )
+
+
+def test_rank_from_metadata_is_the_cold_start_view(cold_setup):
+    model, train, items, groups, cold = cold_setup
+    _, users, histories = model.encode_history(train)
+    codes, scores = model.rank_from_metadata(histories, top_k=5)
+    assert codes.shape == (len(histories), 5) and (codes > 0).all()
+    ranked_items = model.classes_[codes - 1]
+    own = (ranked_items % N_GROUPS) == groups[users.classes][:, None]
+    assert own.mean() > 0.5  # chance: 1 in 4
+    # seen items are left out, as in rank()
+    seen = set(zip(train["user_id"], train["item_id"]))
+    assert not any((u, i) in seen for u, row in zip(users.classes, ranked_items) for i in row)

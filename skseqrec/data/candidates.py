@@ -25,6 +25,8 @@ class CandidateLists:
         The retriever's rank of each candidate, 1-based; 0 = not among its candidates.
     positives : ndarray of int64, shape (n_lists,), or None
         Slot of each list's target (training lists only).
+    masked : ndarray of bool, shape (n_lists, L), or None
+        Slots always shown to the ranker without their id part (as cold items are).
     """
 
     user_vectors: np.ndarray
@@ -32,6 +34,7 @@ class CandidateLists:
     scores: np.ndarray
     ranks: np.ndarray
     positives: np.ndarray | None = None
+    masked: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.items)
@@ -44,6 +47,34 @@ class CandidateLists:
             self.scores[index],
             self.ranks[index],
             None if self.positives is None else self.positives[index],
+            None if self.masked is None else self.masked[index],
+        )
+
+    @classmethod
+    def concat(cls, parts: list[CandidateLists]) -> CandidateLists:
+        """Lists of several collections, one after the other (narrower ones padded)."""
+        width = max(p.items.shape[1] for p in parts)
+
+        def stack(name, fill):
+            arrays = []
+            for part in parts:
+                value = getattr(part, name)
+                if value is None:
+                    value = np.full(part.items.shape, fill)
+                pad = width - value.shape[1]
+                arrays.append(np.pad(value, ((0, 0), (0, pad)), constant_values=fill))
+            return np.concatenate(arrays)
+
+        positives = None
+        if all(p.positives is not None for p in parts):
+            positives = np.concatenate([p.positives for p in parts])
+        return cls(
+            np.concatenate([p.user_vectors for p in parts]),
+            stack("items", 0),
+            stack("scores", 0.0).astype(np.float32),
+            stack("ranks", 0),
+            positives,
+            stack("masked", False) if any(p.masked is not None for p in parts) else None,
         )
 
 

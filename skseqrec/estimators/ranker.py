@@ -62,7 +62,8 @@ class MLPRankerEstimator(BaseEstimator):
         training stops; the best epoch's weights are kept. None: no early stopping.
     validation_fraction : float, default=0.1
         Share of the training lists held out for early stopping (at least
-        ``MIN_VALIDATION_LISTS`` lists).
+        ``MIN_VALIDATION_LISTS`` lists), drawn from the lists as they are served (not from
+        lists whose every item is hidden, which only teach the metadata path).
     device : str, default="auto"
     random_state : int, RandomState or None, default=42
         Seeds the ranker's own generators (weights, batches, ID dropout).
@@ -75,6 +76,12 @@ class MLPRankerEstimator(BaseEstimator):
         One row per epoch: ``epoch``, ``step``, ``train_loss``, ``valid_ndcg@10``,
         ``seconds``.
     n_epochs_, best_epoch_ : int
+    initial_valid_ndcg_ : float or None
+        Validation NDCG@10 of the untrained ranker, which orders the retriever's candidates
+        as the retriever does. When no epoch beats it, the untrained weights of the head
+        that scores known items are kept (``stop_reason_`` says so; the cold items' head
+        keeps its training): the ranker never makes the retriever's order worse on the
+        validation lists.
 
     Examples
     --------
@@ -183,13 +190,18 @@ class MLPRankerEstimator(BaseEstimator):
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         rng = np.random.default_rng(seed)
         device = resolve_device(self.device)
+        # validation on the lists served as such (not on lists whose every item is hidden)
+        served = np.ones(len(lists), dtype=bool)
+        if lists.masked is not None:
+            served = ~lists.masked.all(axis=1)
         order = rng.permutation(len(lists))
+        order = np.concatenate([order[served[order]], order[~served[order]]])
         n_valid = 0
         if self.early_stopping_patience is not None:
-            n_valid = max(MIN_VALIDATION_LISTS, int(round(self.validation_fraction * len(lists))))
-            n_valid = min(n_valid, len(lists) // 2)
+            n_valid = max(MIN_VALIDATION_LISTS, int(round(self.validation_fraction * served.sum())))
+            n_valid = min(n_valid, int(served.sum()) // 2)
         valid = lists.select(order[:n_valid]) if n_valid else None
-        train = lists.select(order[n_valid:])
+        train = lists.select(rng.permutation(order[n_valid:]))
         present = train.items > 0
         known = present & ~np.asarray(items.unknown)[train.items]
         candidate_scores = train.scores[known]
@@ -219,6 +231,18 @@ class MLPRankerEstimator(BaseEstimator):
 
             if self.verbose:
                 callbacks.append(ProgressBar())
+            initial_score = None
+            if valid is not None:
+                # the untrained ranker orders candidates as the retriever does: training
+                # must beat that on the validation lists, or the retriever's order is kept
+                module.eval()
+                with torch.no_grad():
+                    initial_score = _list_ndcg(module, valid_t, self.batch_size * 8)
+                initial = {
+                    k: v.detach().clone()
+                    for k, v in module.state_dict().items()
+                    if k.startswith("mlp.") or k == "score_weight"
+                }
             history = History()
             trainer = Trainer(
                 module=module,
@@ -233,12 +257,22 @@ class MLPRankerEstimator(BaseEstimator):
                 description=type(self).__name__,
             )
             trainer.run()
+        stop_reason = trainer.stop_reason
+        if initial_score is not None:
+            best = history.to_frame()["valid_ndcg@10"].max()
+            if not best > initial_score:
+                module.load_state_dict(initial, strict=False)  # the cold head stays trained
+                stop_reason += (
+                    f"; no epoch beat the untrained ranker (valid_ndcg@10 {initial_score:.5g}, "
+                    "the retriever's order): its weights for known items are kept"
+                )
+        self.initial_valid_ndcg_ = initial_score
         self.module_ = module
         self.device_ = str(device)
         self._history = history
         self.n_epochs_ = history.last_epoch
         self.best_epoch_ = trainer.best_epoch or history.last_epoch
-        self.stop_reason_ = trainer.stop_reason
+        self.stop_reason_ = stop_reason
         return self
 
     @property
@@ -255,8 +289,10 @@ class MLPRankerEstimator(BaseEstimator):
                 rows = order[begin : begin + self.batch_size]
                 batch = {key: value[rows] for key, value in data.items()}
                 shape = batch["items"].shape
-                mask = rng.random(shape) < self.id_dropout
-                batch["id_mask"] = torch.as_tensor(mask, device=device)
+                mask = torch.as_tensor(rng.random(shape) < self.id_dropout, device=device)
+                if "masked" in batch:
+                    mask = mask | batch.pop("masked")
+                batch["id_mask"] = mask
                 yield batch
 
         return batches
@@ -296,7 +332,9 @@ class MLPRankerEstimator(BaseEstimator):
         with torch.no_grad():
             for begin in range(0, len(lists), chunk):
                 part = {key: value[begin : begin + chunk] for key, value in data.items()}
-                mask = torch.ones_like(part["items"], dtype=torch.bool) if mask_ids else None
+                mask = part.get("masked")
+                if mask_ids:
+                    mask = torch.ones_like(part["items"], dtype=torch.bool)
                 scores = self.module_(
                     part["users"], part["items"], part["scores"], part["ranks"], mask
                 )
@@ -330,6 +368,8 @@ def _to_tensors(lists: CandidateLists, device) -> dict:
     }
     if lists.positives is not None:
         data["positives"] = torch.as_tensor(lists.positives, dtype=torch.long, device=device)
+    if lists.masked is not None:
+        data["masked"] = torch.as_tensor(lists.masked, dtype=torch.bool, device=device)
     return data
 
 
@@ -338,7 +378,9 @@ def _list_ndcg(module: PairRanker, data: dict, chunk: int) -> float:
     gains = []
     for begin in range(0, len(data["items"]), chunk):
         part = {key: value[begin : begin + chunk] for key, value in data.items()}
-        scores = module(part["users"], part["items"], part["scores"], part["ranks"])
+        scores = module(
+            part["users"], part["items"], part["scores"], part["ranks"], part.get("masked")
+        )
         scores = scores.masked_fill(part["items"] == 0, float("-inf"))
         target = scores.gather(1, part["positives"][:, None])
         rank = (scores > target).sum(1) + 1
@@ -350,9 +392,7 @@ def _list_ndcg(module: PairRanker, data: dict, chunk: int) -> float:
 def _module_init(module: PairRanker) -> dict:
     """What rebuilds a PairRanker's structure (its tensors come from the state dict)."""
     sizes = [table.num_embeddings for table in module.metadata.tables] if module.metadata else []
-    numeric = [
-        hasattr(module, f"metadata_values_{i}") for i in range(module.n_fields)
-    ]
+    numeric = [hasattr(module, f"metadata_values_{i}") for i in range(module.n_fields)]
     hidden = [layer.out_features for layer in module.mlp if isinstance(layer, torch.nn.Linear)]
     dropout = [layer.p for layer in module.mlp if isinstance(layer, torch.nn.Dropout)]
     return {
@@ -371,7 +411,10 @@ def _rebuild(estimator, init: dict, state: dict) -> PairRanker:
         state["popularity"],
         state["unknown"],
         [state[f"metadata_codes_{i}"] for i in range(n_fields)],
-        [state.get(f"metadata_values_{i}") if init["numeric"][i] else None for i in range(n_fields)],
+        [
+            state.get(f"metadata_values_{i}") if init["numeric"][i] else None
+            for i in range(n_fields)
+        ],
         init["sizes"],
         hidden_layer_sizes=tuple(init["hidden"]),
         dropout_rate=init["dropout"],

@@ -23,6 +23,10 @@ __all__ = ["TwoStageRecommender"]
 
 #: users whose candidate lists are built and ranked at a time
 USER_CHUNK = 1024
+#: cold items in each training list of the ranker (all of them when there are fewer)
+MAX_COLD_PER_LIST = 100
+#: random items (besides ``n_random_negatives``) in each list of ``n_metadata_targets``
+METADATA_LIST_ITEMS = 30
 
 
 def _never(estimator) -> bool:
@@ -66,6 +70,12 @@ class TwoStageRecommender(BaseRecommender):
     feature_types : dict or None, default=None
         ``{column: "categorical" | "multilabel" | "numeric" | "ignore"}``; None types the
         columns automatically.
+    n_metadata_targets : int, default=4
+        With ``item_features``: each user's events before the ranker's target (up to this
+        many) become extra training lists in which every item (the event's item, random
+        items, cold items) is shown without its id part. They teach the ranker to rank from
+        metadata alone (the cold path) with many more examples than one list per user;
+        the retriever's knowledge of these items never reaches the ranker. 0: none.
     random_state : int, RandomState or None, default=42
         Seeds the random items of the ranker's training lists (each stage has its own
         ``random_state``).
@@ -82,7 +92,12 @@ class TwoStageRecommender(BaseRecommender):
     cold_items_ : ndarray
         The cold items among ``classes_``.
     n_ranker_lists_ : int
-        Training lists of the ranker (users with at least two events).
+        Training lists of the ranker: users with at least two events whose last event
+        the retriever put among its candidates (or an item it does not know, a cold
+        target).
+    n_missed_targets_ : int
+        Users left out of the ranker's training because the retriever missed their target
+        (it is then never a candidate when serving either).
 
     Examples
     --------
@@ -104,6 +119,7 @@ class TwoStageRecommender(BaseRecommender):
         "item_col": P.String(),
         "time_col": P.String(),
         "n_candidates": P.Interval(int, 1),
+        "n_metadata_targets": P.Interval(int, 0),
         "cold_items": P.Options("metadata", "never"),
         "random_state": P.RandomState(),
     }
@@ -117,6 +133,7 @@ class TwoStageRecommender(BaseRecommender):
         cold_items="metadata",
         item_features=None,
         feature_types=None,
+        n_metadata_targets=4,
         random_state=42,
         user_col="user_id",
         item_col="item_id",
@@ -128,6 +145,7 @@ class TwoStageRecommender(BaseRecommender):
         self.cold_items = cold_items
         self.item_features = item_features
         self.feature_types = feature_types
+        self.n_metadata_targets = n_metadata_targets
         self.random_state = random_state
         self.user_col = user_col
         self.item_col = item_col
@@ -203,7 +221,9 @@ class TwoStageRecommender(BaseRecommender):
         catalogue, cold = self._catalogue(data, features)
 
         users = IdEncoder.from_values(data.users, data.user_dtype)
-        sequences = build_sequences(users.encode(data.users), catalogue.encode(data.items), data.times)
+        sequences = build_sequences(
+            users.encode(data.users), catalogue.encode(data.items), data.times
+        )
         has_target = sequences.lengths >= 2
         target_positions = sequences.last()[has_target]
         if not has_target.any():
@@ -242,10 +262,26 @@ class TwoStageRecommender(BaseRecommender):
         targets = sequences.items[target_positions]
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         rng = np.random.default_rng(seed)
-        lists = self._training_lists(histories, targets, ranker.n_random_negatives, rng)
+        lists, retrieved = self._training_lists(histories, targets, ranker.n_random_negatives, rng)
+        # a target the retriever missed is never a candidate when serving: its list would
+        # teach "the one item outside the candidates with a high score wins"
+        cold_target = self._to_retriever[targets] == 0
+        keep = retrieved | cold_target
+        if keep.sum() < 2:
+            raise ValueError(
+                f"The retriever found the target of only {int(keep.sum())} of {len(keep)} "
+                f"users among its n_candidates={self.n_candidates} candidates: nothing to "
+                "train the ranker on. Raise n_candidates or train the retriever longer."
+            )
+        lists = lists.select(keep)
+        if features is not None and self.n_metadata_targets:
+            lists = CandidateLists.concat(
+                [lists, self._metadata_lists(histories, ranker.n_random_negatives, rng)]
+            )
         ranker.fit(lists, item_side)
         self.ranker_ = ranker
         self.n_ranker_lists_ = len(lists)
+        self.n_missed_targets_ = int((~keep).sum())
         self._remember_training_users(data, users)
         self.n_users_seen_ = len(users)
         self.n_dropped_users_ = single
@@ -370,8 +406,12 @@ class TwoStageRecommender(BaseRecommender):
         scores = self.retriever_.score_pairs(retriever_histories, codes)
         return np.where(codes > 0, scores, 0.0).astype(np.float32)
 
-    def _training_lists(self, histories, targets, n_random, rng) -> CandidateLists:
-        """Lists of the retriever's candidates + the target (when missed) + random items."""
+    def _training_lists(self, histories, targets, n_random, rng):
+        """Lists as served: the retriever's candidates, the target (when missed), random
+        items, and the cold items (all of them, or ``MAX_COLD_PER_LIST`` drawn per list).
+
+        Returns the lists and whether each target was among the retriever's candidates.
+        """
         retriever_histories, items, scores, ranks, vectors = self._retrieve(histories)
         hit = items == targets[:, None]
         missed = ~hit.any(axis=1)
@@ -382,15 +422,65 @@ class TwoStageRecommender(BaseRecommender):
         duplicate = (extra[:, 1:, None] == items[:, None, :]).any(-1)
         duplicate |= extra[:, 1:] == targets[:, None]
         extra[:, 1:][duplicate] = 0
+        # served lists hold every cold item beside the candidates: so do the training lists
+        # (otherwise an item without an id part looks as likely as a retrieved one)
+        cold = np.flatnonzero(self._to_retriever == 0)[1:]
+        if len(cold) > MAX_COLD_PER_LIST:
+            cold = rng.choice(cold, size=(len(targets), MAX_COLD_PER_LIST))
+        else:
+            cold = np.broadcast_to(cold, (len(targets), len(cold)))
+        if cold.size:
+            cold = np.where(cold == targets[:, None], 0, cold)
+            extra = np.concatenate([extra, cold], axis=1)
         extra_scores = self._extra_scores(retriever_histories, extra)
         all_items = np.concatenate([items, extra], axis=1)
         positives = np.where(missed, items.shape[1], np.argmax(hit, axis=1))
-        return CandidateLists(
+        lists = CandidateLists(
             user_vectors=vectors,
             items=all_items,
             scores=np.concatenate([scores, extra_scores], axis=1),
             ranks=np.concatenate([ranks, np.zeros_like(extra)], axis=1),
             positives=positives.astype(np.int64),
+        )
+        return lists, ~missed
+
+    def _metadata_lists(self, histories: Sequences, n_random: int, rng) -> CandidateLists:
+        """Lists that teach the cold path: earlier events of each user as targets, every
+        item (target, random items, cold items) shown without its id part.
+
+        The retriever trained on these events, but nothing of what it learned about the
+        items reaches the ranker here (only the vector of the history before each).
+        """
+        lengths = histories.lengths
+        per_user = np.minimum(self.n_metadata_targets, np.maximum(lengths - 1, 0))
+        owner = np.repeat(np.arange(len(histories)), per_user)
+        back = np.arange(per_user.sum()) - np.repeat(np.cumsum(per_user) - per_user, per_user)
+        positions = histories.offsets[1:][owner] - 1 - back  # the last, then earlier events
+        if not len(positions):
+            return CandidateLists(
+                np.zeros((0, self.retriever_.item_embeddings_.shape[1]), np.float32),
+                *(np.zeros((0, 1), t) for t in (np.int64, np.float32, np.int64)),
+                np.zeros(0, np.int64),
+                np.zeros((0, 1), bool),
+            )
+        prefixes = self._windows(
+            histories.items, histories.times, histories.offsets[:-1][owner], positions
+        )
+        vectors = self.retriever_.encode(self._retriever_sequences(prefixes))
+        targets = histories.items[positions]
+        n_items = len(self.item_encoder_)
+        width = max(n_random, 1) + METADATA_LIST_ITEMS
+        items = rng.integers(1, n_items + 1, size=(len(targets), width + 1))
+        items[:, 0] = targets
+        items[:, 1:][items[:, 1:] == targets[:, None]] = 0
+        shape = items.shape
+        return CandidateLists(
+            vectors,
+            items,
+            np.zeros(shape, np.float32),
+            np.zeros(shape, np.int64),
+            np.zeros(len(targets), np.int64),
+            np.ones(shape, dtype=bool),
         )
 
     def candidate_lists(
@@ -463,6 +553,47 @@ class TwoStageRecommender(BaseRecommender):
             values[begin : begin + len(part), :width] = top_scores
         return codes, values
 
+    def rank_from_metadata(
+        self, sequences, top_k: int = 10, *, exclude_seen: bool = True, allowed=None
+    ):
+        """The cold-start view: every admissible item ranked as if none had interactions.
+
+        The ranker scores each catalogue item from the user's vector, the item's metadata
+        and nothing that comes from the item's id (no item vector, retriever score, rank
+        or popularity), which is how it sees a cold item. Costs one MLP pass per (user,
+        item) pair; use ``allowed`` to restrict large catalogues.
+
+        Parameters and result as :meth:`rank`.
+        """
+        check_is_fitted(self)
+        n_items = len(self.item_encoder_)
+        pool = np.arange(1, n_items + 1)
+        if allowed is not None:
+            pool = pool[np.asarray(allowed, dtype=bool)[1:]]
+        k = min(top_k, n_items)
+        codes = np.zeros((len(sequences), k), dtype=np.int64)
+        values = np.full((len(sequences), k), -np.inf, dtype=np.float32)
+        chunk = max(1, 2**22 // max(len(pool), 1))
+        for begin in range(0, len(sequences), chunk):
+            part = sequences.select(np.arange(begin, min(begin + chunk, len(sequences))))
+            vectors = self.retriever_.encode(self._retriever_sequences(part))
+            items = np.broadcast_to(pool, (len(part), len(pool))).copy()
+            if exclude_seen:
+                position = np.full(n_items + 1, -1, dtype=np.int64)
+                position[pool] = np.arange(len(pool))
+                owner = np.repeat(np.arange(len(part)), part.lengths)
+                where = position[part.items]
+                items[owner[where >= 0], where[where >= 0]] = 0
+            zeros = np.zeros(items.shape, dtype=np.float32)
+            lists = CandidateLists(vectors, items, zeros, zeros.astype(np.int64))
+            scores = self.ranker_.decision_function(lists, mask_ids=True)
+            order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+            top_scores = np.take_along_axis(scores, order, axis=1)
+            top_codes = np.where(np.isinf(top_scores), 0, np.take_along_axis(items, order, 1))
+            codes[begin : begin + len(part), : top_codes.shape[1]] = top_codes
+            values[begin : begin + len(part), : top_codes.shape[1]] = top_scores
+        return codes, values
+
     def predict(self, X):
         """Most likely item of each row's event given the same user's earlier rows in ``X``.
 
@@ -475,22 +606,26 @@ class TwoStageRecommender(BaseRecommender):
         """
         check_is_fitted(self)
         data, sequences, items, times, starts, ends = self._event_windows(X)
+        windows = self._windows(items, times, starts, ends)
+        codes, _ = self.rank(windows, 1, exclude_seen=False)
+        out = np.empty(sequences.n_events, dtype=np.int64)
+        out[sequences.rows] = codes[:, 0]
+        return self.item_encoder_.decode(out)
+
+    def _windows(self, items, times, starts, ends) -> Sequences:
+        """``items[start:end]`` (the last ``max_len`` of them) as one sequence each."""
         max_len = getattr(self.retriever_, "max_len", 50)
         starts = np.maximum(starts, ends - max_len)
         lengths = ends - starts
         index = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
         positions = np.arange(lengths.sum()) + index
-        windows = Sequences(
+        return Sequences(
             users=np.arange(len(starts), dtype=np.int64),
             offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
             items=items[positions],
             times=times[positions],
             rows=positions,
         )
-        codes, _ = self.rank(windows, 1, exclude_seen=False)
-        out = np.empty(sequences.n_events, dtype=np.int64)
-        out[sequences.rows] = codes[:, 0]
-        return self.item_encoder_.decode(out)
 
     @available_if(_never)
     def predict_proba(self, X):  # pragma: no cover - never available

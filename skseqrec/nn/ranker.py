@@ -66,8 +66,25 @@ class MetadataEncoder(nn.Module):
         return total
 
 
+def _mlp(width: int, hidden_layer_sizes, dropout_rate: float) -> nn.Sequential:
+    layers = []
+    for size in hidden_layer_sizes:
+        layers += [nn.Linear(width, size), nn.ReLU(), nn.Dropout(dropout_rate)]
+        width = size
+    layers.append(nn.Linear(width, 1))
+    nn.init.zeros_(layers[-1].weight)
+    nn.init.zeros_(layers[-1].bias)
+    return nn.Sequential(*layers)
+
+
 class PairRanker(nn.Module):
     """Score (user, item) pairs with an MLP over retriever, metadata and popularity features.
+
+    A pair with an id part is scored by the retriever's standardised score (times a learned
+    weight, 1 at first) plus an MLP's correction (0 at first), so an untrained ranker keeps
+    the retriever's order; a pair without one (a cold item, or ID dropout in training) by a
+    second MLP, ``cold_mlp``, over the same features with the id part zeroed. Both are
+    trained in the same lists, so their scores compare.
 
     The item side is stored in buffers indexed by item code (row 0 = padding), so a batch is
     only user vectors, candidate codes, the retriever's scores and ranks, and a mask of the
@@ -119,17 +136,19 @@ class PairRanker(nn.Module):
             self.register_buffer(f"metadata_codes_{index}", codes.long())
             if values is not None:
                 self.register_buffer(f"metadata_values_{index}", values.float())
-        fields = [(size, values is not None) for size, values in zip(metadata_sizes, metadata_values)]
+        fields = [
+            (size, values is not None) for size, values in zip(metadata_sizes, metadata_values)
+        ]
         self.metadata = MetadataEncoder(fields, dim) if fields else None
         # user, item vector, product; metadata vector and its product with the user;
         # score, rank, retrieved, popularity, unknown
         width = 3 * dim + (2 * dim if self.metadata is not None else 0) + 5
-        layers = []
-        for size in hidden_layer_sizes:
-            layers += [nn.Linear(width, size), nn.ReLU(), nn.Dropout(dropout_rate)]
-            width = size
-        layers.append(nn.Linear(width, 1))
-        self.mlp = nn.Sequential(*layers)
+        # two heads: ``mlp`` corrects the retriever's score of pairs with an id part, a
+        # residual on it (zero at first: an untrained ranker keeps the retriever's order);
+        # ``cold_mlp`` scores pairs without one (cold items, ID dropout) from the rest
+        self.mlp = _mlp(width, hidden_layer_sizes, dropout_rate)
+        self.cold_mlp = _mlp(width, hidden_layer_sizes, dropout_rate)
+        self.score_weight = nn.Parameter(torch.tensor(1.0))
 
     @property
     def n_items(self) -> int:
@@ -165,30 +184,36 @@ class PairRanker(nn.Module):
         hidden = self.unknown[items]
         if id_mask is not None:
             hidden = hidden | id_mask
-        known = (~hidden).unsqueeze(-1).to(users.dtype)
-        user = users.unsqueeze(1).expand(-1, items.shape[1], -1)
-        vector = self.item_vectors[items] * known
         mean, std = self.score_stats[0], self.score_stats[1].clamp_min(1e-6)
-        scalar_known = known[..., 0]
-        retrieved = ((ranks > 0) & ~hidden).to(users.dtype)
+        standardised = (scores - mean) / std * (~hidden).to(users.dtype)
+        out = self.score_weight * standardised
+        # features of the filled slots only (code 0 is an empty slot), one head per kind
+        rows, slots = (items > 0).nonzero(as_tuple=True)
+        codes, pair_hidden = items[rows, slots], hidden[rows, slots]
+        known = (~pair_hidden).to(users.dtype)
+        user = users[rows]
+        vector = self.item_vectors[codes] * known.unsqueeze(-1)
+        pair_ranks = ranks[rows, slots]
+        retrieved = ((pair_ranks > 0) & ~pair_hidden).to(users.dtype)
         rank = torch.where(
             retrieved > 0,
-            torch.log1p(ranks.to(users.dtype)) / torch.log1p(self.max_rank),
+            torch.log1p(pair_ranks.to(users.dtype)) / torch.log1p(self.max_rank),
             torch.ones_like(retrieved),
         )
         parts = [user, vector, user * vector]
-        meta = self.item_metadata(items)
+        meta = self.item_metadata(codes)
         if meta is not None:
             parts += [meta, user * meta]
-        scalars = torch.stack(
-            [
-                (scores - mean) / std * scalar_known,
-                rank,
-                retrieved,
-                self.popularity[items] * scalar_known,
-                1.0 - scalar_known,
-            ],
-            dim=-1,
-        )
-        parts.append(scalars)
-        return self.mlp(torch.cat(parts, dim=-1)).squeeze(-1)
+        scalars = [
+            standardised[rows, slots],
+            rank,
+            retrieved,
+            self.popularity[codes] * known,
+            1.0 - known,
+        ]
+        features = torch.cat([*parts, torch.stack(scalars, dim=-1)], dim=-1)
+        residual = torch.empty(len(codes), dtype=out.dtype, device=out.device)
+        warm, cold = ~pair_hidden, pair_hidden
+        residual[warm] = out[rows[warm], slots[warm]] + self.mlp(features[warm]).squeeze(-1)
+        residual[cold] = self.cold_mlp(features[cold]).squeeze(-1).to(out.dtype)
+        return out.index_put((rows, slots), residual)
