@@ -36,6 +36,7 @@ import json
 import os
 import platform
 import resource
+import sys
 import time
 from pathlib import Path
 
@@ -237,6 +238,75 @@ def _ranker_summary(model) -> dict:
     }
 
 
+TABLE = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "two_stage_table.rst"
+
+
+def write_table() -> str:
+    """The docs tables from every record in ``results/two_stage/``."""
+    records = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
+    warm = [r for r in records if r["experiment"] == "warm"]
+    cold = [r for r in records if r["experiment"] != "warm"]
+    lines = []
+    if warm:
+        lines += [
+            ".. list-table:: NDCG@10 / HR@10, all test users and those with a warm target",
+            "   :header-rows: 1",
+            "",
+            "   * - dataset, protocol",
+            "     - model",
+            "     - NDCG@10",
+            "     - HR@10",
+            "     - NDCG@10 warm",
+            "     - users (warm)",
+        ]
+        for r in warm:
+            for name, m in r["models"].items():
+                lines += [
+                    f"   * - {r['dataset']}, {r['protocol'].upper()}",
+                    f"     - {name}",
+                    f"     - {m['all']['ndcg@10']:.4f}",
+                    f"     - {m['all']['hr@10']:.4f}",
+                    f"     - {m['warm_targets']['ndcg@10']:.4f}",
+                    f"     - {m['all']['n_users']} ({m['warm_targets']['n_users']})",
+                ]
+        lines.append("")
+    if cold:
+        lines += [
+            ".. list-table:: Cold items (Protocol LOO): users whose target is a cold item",
+            "   :header-rows: 1",
+            "",
+            "   * - dataset (cold items)",
+            "     - ranking",
+            "     - HR@10",
+            "     - NDCG@10",
+            "     - users",
+        ]
+        for r in cold:
+            for name, m in r["models"].items():
+                values = m["cold_targets"]
+                ndcg = values.get("ndcg@10")
+                lines += [
+                    f"   * - {r['dataset']} ({r['n_cold_items']})",
+                    f"     - {name}",
+                    f"     - {values['hr@10']:.4f}",
+                    f"     - {'' if ndcg is None else f'{ndcg:.4f}'}",
+                    f"     - {values.get('n_users', r['n_cold_target_users'])}",
+                ]
+        lines.append("")
+    commands = sorted({r.get("command", "") for r in records})
+    lines += ["Commands: " + "; ".join(f"``{c}``" for c in commands if c), ""]
+    if records:
+        r = records[0]
+        lines.append(
+            f"{r['threads']} torch threads, one job at a time, {r['platform']}; fit times "
+            "are in the JSON records."
+        )
+    text = "\n".join(lines) + "\n"
+    TABLE.parent.mkdir(parents=True, exist_ok=True)
+    TABLE.write_text(text)
+    return text
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
@@ -244,10 +314,16 @@ def main(argv=None):
     parser.add_argument("--cold", type=int, default=100, help="cold items (0: no experiment)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--table", action="store_true", help="only rewrite the docs table")
     args = parser.parse_args(argv)
+    if args.table:
+        print(write_table())
+        return
     torch.set_num_threads(args.threads)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    command = "python -m benchmarks.two_stage " + " ".join(argv or [])
+    command = "python -m benchmarks.two_stage " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
     jobs = [(d, p, "warm") for d in args.datasets for p in args.protocols]
     if args.cold:
         jobs += [(d, "loo", f"cold{args.cold}") for d in args.datasets]
@@ -263,6 +339,7 @@ def main(argv=None):
         record["command"] = command
         out.write_text(json.dumps(record, indent=1))
         print(json.dumps({k: record[k] for k in ("dataset", "protocol", "experiment", "models")}))
+    write_table()
 
 
 if __name__ == "__main__":

@@ -327,3 +327,22 @@ def test_rank_from_metadata_is_the_cold_start_view(cold_setup):
     # seen items are left out, as in rank()
     seen = set(zip(train["user_id"], train["item_id"]))
     assert not any((u, i) in seen for u, row in zip(users.classes, ranked_items) for i in row)
+
+
+def test_grid_search_over_both_stages():
+    from sklearn.model_selection import GridSearchCV
+
+    from skseqrec.model_selection import LeaveLastOut
+
+    X, items, _ = group_world(n_users=80)
+    search = GridSearchCV(
+        small_model(item_features=items),
+        {"ranker__id_dropout": [0.0, 0.5], "retriever__hidden_units": [8, 16]},
+        cv=LeaveLastOut(n_splits=2, random_state=0),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search.fit(X)
+    assert len(search.cv_results_["params"]) == 4
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert search.best_estimator_.ranker_.id_dropout in (0.0, 0.5)

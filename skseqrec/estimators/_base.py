@@ -142,7 +142,7 @@ class BaseRecommender(BaseEstimator):
 
     @property
     def classes_(self) -> np.ndarray:
-        """Item ids the model can recommend, sorted (codes ``1..n_items_`` in order)."""
+        """Item ids the model can recommend, sorted: item code ``j + 1`` is ``classes_[j]``."""
         check_is_fitted(self)
         return self.item_encoder_.classes
 

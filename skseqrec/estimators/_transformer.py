@@ -317,7 +317,7 @@ default="uniform"
     n_epochs_, best_epoch_ : int
     stop_reason_ : str
     module_ : torch.nn.Module
-    item_embeddings_ : ndarray of float32, shape (n_items_, hidden_units)
+    item_embeddings_ : ndarray of float32, shape ``(n_items_, hidden_units)``
         The item vectors the model scores with, row ``j`` for item ``classes_[j]``.
     item_counts_ : ndarray
         Training events per item code (popularity fallback for empty histories).
@@ -694,9 +694,9 @@ default="uniform"
 
     @property
     def item_embeddings_(self) -> np.ndarray:
-        """Item vectors the model scores with, ndarray of float32, shape (n_items_, d).
+        """One vector per catalogue item: those the model scores with.
 
-        Row ``j`` belongs to item ``classes_[j]`` (code ``j + 1``): the module's output
+        An ndarray of float32 of shape ``(n_items_, d)``. Row ``j`` belongs to item ``classes_[j]`` (code ``j + 1``): the module's output
         table without the padding row and special tokens, raw (with
         ``similarity="cosine"`` the model L2-normalises them before scoring). A copy on
         the CPU.
@@ -706,7 +706,7 @@ default="uniform"
         return weight.to("cpu", torch.float32, copy=True).numpy()
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        """Column names of :meth:`transform`: ``embedding_0 .. embedding_{d-1}``.
+        """Column names of :meth:`transform`: ``embedding_<j>`` for each dimension ``j``.
 
         Parameters
         ----------
