@@ -346,3 +346,12 @@ def test_grid_search_over_both_stages():
     assert len(search.cv_results_["params"]) == 4
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     assert search.best_estimator_.ranker_.id_dropout in (0.0, 0.5)
+
+
+def test_a_failed_refit_leaves_the_fitted_model_as_it_was():
+    X, items, _ = group_world(n_users=60)
+    model = small_model().fit(X, item_features=items)
+    before = model.recommend(X, top_k=3)
+    with pytest.raises(ValueError, match="duplicate"):
+        model.fit(X, item_features=pd.concat([items, items.head(1)]))
+    pd.testing.assert_frame_equal(model.recommend(X, top_k=3), before)

@@ -90,7 +90,10 @@ class TwoStageRecommender(BaseRecommender):
         Items the model can recommend: the training items, and with
         ``cold_items="metadata"`` the cold items of ``item_features``.
     cold_items_ : ndarray
-        The cold items among ``classes_``.
+        Items of ``classes_`` the retriever does not know, ranked from their metadata: the
+        items of ``item_features`` without interactions, and items whose only events in
+        ``X`` are users' last events (the ranker's targets, which the retriever does not
+        train on).
     n_ranker_lists_ : int
         Training lists of the ranker: users with at least two events whose last event
         the retriever put among its candidates (or an item it does not know, a cold
@@ -207,6 +210,16 @@ class TwoStageRecommender(BaseRecommender):
         self
         """
         self.check_params()
+        previous = dict(self.__dict__)
+        try:
+            return self._fit(X, y, item_features)
+        except BaseException:
+            # a failed (re)fit leaves the estimator as it was, never half-fitted
+            self.__dict__.clear()
+            self.__dict__.update(previous)
+            raise
+
+    def _fit(self, X, y, item_features):
         retriever = clone(self._base_retriever())
         columns = {"user_col": self.user_col, "item_col": self.item_col, "time_col": self.time_col}
         retriever.set_params(**{k: v for k, v in columns.items() if k in retriever.get_params()})
@@ -218,7 +231,7 @@ class TwoStageRecommender(BaseRecommender):
         if metadata is not None:
             features = ItemFeatures(item_col=self.item_col, feature_types=self.feature_types)
             features.fit(metadata, name="item_features")
-        catalogue, cold = self._catalogue(data, features)
+        catalogue = self._catalogue(data, features)
 
         users = IdEncoder.from_values(data.users, data.user_dtype)
         sequences = build_sequences(
@@ -248,10 +261,12 @@ class TwoStageRecommender(BaseRecommender):
         self.retriever_ = retriever
         self.item_encoder_ = catalogue
         self.item_features_ = features
-        self.cold_items_ = cold
         self._to_retriever = np.concatenate(
             [[0], retriever.item_encoder_.encode(catalogue.classes)]
         ).astype(np.int64)
+        # the metadata's items without interactions, and items whose only events are
+        # last events (the ranker's targets): the retriever knows neither
+        self.cold_items_ = catalogue.classes[self._to_retriever[1:] == 0]
         self._from_retriever = np.zeros(retriever.n_items_ + 1, dtype=np.int64)
         self._from_retriever[self._to_retriever] = np.arange(len(self._to_retriever))
         self._from_retriever[0] = 0
@@ -291,7 +306,7 @@ class TwoStageRecommender(BaseRecommender):
         """Items of X, plus the cold items of the metadata when they are served."""
         train_items = IdEncoder.from_values(data.items, data.item_dtype)
         if features is None:
-            return train_items, train_items.classes[:0]
+            return train_items
         meta_ids = np.asarray(features.item_ids_)
         try:
             in_train = train_items.encode(meta_ids) > 0
@@ -321,7 +336,7 @@ class TwoStageRecommender(BaseRecommender):
                 len(meta_ids),
                 "have no interaction in X and are not recommended (cold_items='never')",
             )
-            return train_items, cold[:0]
+            return train_items
         warn_dropped(
             "items of item_features",
             len(cold),
@@ -330,9 +345,9 @@ class TwoStageRecommender(BaseRecommender):
             "(cold_items='metadata')",
         )
         if not len(cold):
-            return train_items, cold
+            return train_items
         classes = np.concatenate([train_items.classes, cold])
-        return IdEncoder(np.sort(classes), train_items.dtype), np.sort(cold)
+        return IdEncoder(np.sort(classes), train_items.dtype)
 
     def _build_item_side(self, features) -> ItemSide:
         retriever = self.retriever_
