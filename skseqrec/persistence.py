@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -57,7 +56,7 @@ from . import estimators
 from ._version import __version__
 from .data import IdEncoder
 from .estimators import BaseRecommender, MLPRankerEstimator, TwoStageRecommender
-from .exceptions import DeviceWarning, ModelFormatError, user_stacklevel
+from .exceptions import ModelFormatError
 from .features import ItemFeatures
 from .nn.ranker import PairRanker
 from .training import History, resolve_device
@@ -716,24 +715,10 @@ def _decode_estimator(document: dict, prefix: str, reading: _Reading):
 
 def _restore(estimator, state: dict, device) -> None:
     """The same restore path as unpickling: version warning, module rebuild, device."""
-    saved_device = state.get("device_", "cpu")
-    if device is not None and "device_" in state and isinstance(estimator, BaseRecommender):
+    if device is not None and "device_" in state:
         state["device_"] = device
     with torch.random.fork_rng(devices=[]):
         estimator.__setstate__(state)
-    if isinstance(estimator, MLPRankerEstimator) and hasattr(estimator, "module_"):
-        # its __setstate__ rebuilds the module on the CPU; put it where the others go
-        target = torch.device(device if device is not None else saved_device)
-        if target.type == "cuda" and not torch.cuda.is_available():
-            warnings.warn(
-                f"This MLPRankerEstimator was fitted on {saved_device}, which is not available "
-                "here; it was moved to the CPU.",
-                DeviceWarning,
-                stacklevel=user_stacklevel(),
-            )
-            target = torch.device("cpu")
-        estimator.module_.to(target)
-        estimator.device_ = str(target)
 
 
 def _mapping(value, where: str) -> dict:

@@ -8,7 +8,6 @@ with :func:`preset`, so every component parameter exists once, here, with one me
 from __future__ import annotations
 
 import inspect
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -18,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import params as P
 from ..data import IdEncoder, Sequences, build_sequences, pad_windows, to_pandas
-from ..exceptions import DeviceWarning, InvalidParameterError
+from ..exceptions import InvalidParameterError
 from ..nn import (
     BLOCKS,
     INITS,
@@ -36,10 +35,16 @@ from ..protocol import (
     last_event_holdout,
     score_holdout,
     time_cutoff,
-    user_stacklevel,
     warn_dropped,
 )
-from ..training import EarlyStopping, History, ProgressBar, Trainer, resolve_device
+from ..training import (
+    EarlyStopping,
+    History,
+    ProgressBar,
+    Trainer,
+    loadable_device,
+    resolve_device,
+)
 from ._base import BaseRecommender
 
 __all__ = [
@@ -1307,14 +1312,6 @@ default="uniform"
         with torch.random.fork_rng(devices=[]):
             module = self.build_module(len(self.item_encoder_))
         module.load_state_dict(module_state)
-        device = torch.device(self.device_)
-        if device.type == "cuda" and not torch.cuda.is_available():
-            warnings.warn(
-                f"This {type(self).__name__} was fitted on {self.device_}, which is not available "
-                "here; it was moved to the CPU.",
-                DeviceWarning,
-                stacklevel=user_stacklevel(),
-            )
-            device = torch.device("cpu")
-            self.device_ = "cpu"
+        device = loadable_device(self.device_, type(self).__name__)
+        self.device_ = str(device)
         self.module_ = module.to(device).eval()

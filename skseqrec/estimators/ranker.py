@@ -11,7 +11,14 @@ from sklearn.utils.validation import check_is_fitted
 from .. import params as P
 from ..data.candidates import CandidateLists, ItemSide
 from ..nn.ranker import PairRanker
-from ..training import EarlyStopping, History, ProgressBar, Trainer, resolve_device
+from ..training import (
+    EarlyStopping,
+    History,
+    ProgressBar,
+    Trainer,
+    loadable_device,
+    resolve_device,
+)
 
 __all__ = ["MLPRankerEstimator"]
 
@@ -355,8 +362,9 @@ class MLPRankerEstimator(BaseEstimator):
         init = state.pop("_module_init", None)
         self.__dict__.update(state)
         if module_state is not None:
-            self.module_ = _rebuild(self, init, module_state)
-            self.device_ = "cpu"
+            device = loadable_device(self.device_, type(self).__name__)
+            self.module_ = _rebuild(self, init, module_state).to(device)
+            self.device_ = str(device)
 
 
 def _to_tensors(lists: CandidateLists, device) -> dict:

@@ -10,7 +10,7 @@ from .callbacks import (
     TimeBudget,
     unvalidated,
 )
-from .device import autocast, resolve_device
+from .device import autocast, loadable_device, resolve_device
 from .history import History
 from .loop import Trainer
 
@@ -25,6 +25,7 @@ __all__ = [
     "TimeBudget",
     "Trainer",
     "autocast",
+    "loadable_device",
     "resolve_device",
     "unvalidated",
 ]

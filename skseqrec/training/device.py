@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import warnings
 
 import torch
 
-__all__ = ["resolve_device", "autocast"]
+from ..exceptions import DeviceWarning, user_stacklevel
+
+__all__ = ["autocast", "loadable_device", "resolve_device"]
 
 
 def resolve_device(device="auto") -> torch.device:
@@ -37,3 +40,18 @@ def autocast(device: torch.device, enabled: bool = True):
     if enabled and device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return contextlib.nullcontext()
+
+
+def loadable_device(device: str, owner: str) -> torch.device:
+    """The device a loaded model goes to: the one it was fitted on, or the CPU (warned)
+    when that is a GPU this machine lacks."""
+    resolved = torch.device(device)
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        warnings.warn(
+            f"This {owner} was fitted on {device}, which is not available here; it was moved "
+            "to the CPU.",
+            DeviceWarning,
+            stacklevel=user_stacklevel(),
+        )
+        return torch.device("cpu")
+    return resolved
