@@ -367,8 +367,10 @@ def test_sklearn_parameters():
 
 def test_polars_frames_are_accepted():
     pl = pytest.importorskip("polars")
-    features = ItemFeatures().fit(pl.from_pandas(movies().drop(columns="rating")))
-    assert kinds(features)["genres"] == "multilabel"
+    frame = movies().drop(columns="rating")
+    polars_frame = pl.DataFrame({c: frame[c].tolist() for c in frame.columns})
+    for given in (polars_frame, polars_frame.lazy()):
+        assert kinds(ItemFeatures().fit(given))["genres"] == "multilabel"
 
 
 # ---------------------------------------------------------------------------- persistence

@@ -43,21 +43,161 @@ class Interactions:
 
 
 def to_pandas(X, *, name: str = "X") -> pd.DataFrame:
-    """Return ``X`` as a pandas DataFrame (polars frames are converted once).
+    """Return the DataFrame ``X`` as a pandas DataFrame, converting it once.
+
+    Every entry point that takes interactions (estimators, splitters,
+    :func:`~skseqrec.evaluate`, :func:`check_interactions`) calls this first, so any
+    DataFrame that `narwhals <https://narwhals-dev.github.io/narwhals/>`_ recognises is
+    accepted, and outputs are pandas whatever the input (recommendations, evaluation tables,
+    filtered interactions; splitters yield numpy row positions).
+
+    - A pandas DataFrame is returned as is (no copy, no narwhals).
+    - A polars DataFrame or pyarrow Table is converted column by column through numpy,
+      without pyarrow for polars input.
+    - A lazy frame (polars LazyFrame, dask, duckdb, ...) is collected first, with its
+      backend's default (polars stays polars, dask gives pandas, most others pyarrow), so
+      its result must fit in memory, as training needs anyway.
+    - Other pandas-like frames (modin, cuDF, a narwhals frame over pandas) are converted by
+      their own ``to_pandas``.
+
+    Column by column, the dtypes map as follows (``None``, ``NaN`` and ``NaT`` mark the
+    missing values exactly where the nulls were, so errors name the right row positions):
+
+    ===================== =====================================================
+    input dtype           pandas dtype
+    ===================== =====================================================
+    Int, UInt             the same numpy dtype; float64 with NaN if there are nulls
+    Float32, Float64      the same numpy dtype, NaN for nulls
+    Boolean               bool; object (True/False/None) if there are nulls
+    String                object of Python ``str`` (None for nulls)
+    Categorical           Categorical, its distinct values sorted as categories
+                          (object categories for strings)
+    Enum                  Categorical with the Enum's categories, in its order
+    Datetime(unit, tz)    datetime64[unit, tz] (datetime64[unit] without a time zone)
+    Date                  datetime64[s] at midnight
+    Duration(unit)        timedelta64[unit]
+    List, Array, Struct   object of Python lists and dicts (None for nulls)
+    others                what the backend's ``to_numpy`` gives
+    ===================== =====================================================
+
+    Parameters
+    ----------
+    X : DataFrame
+        pandas, polars (eager or lazy), pyarrow Table, or any other DataFrame narwhals
+        supports.
+    name : str, default="X"
+        How to call the frame in messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``X`` itself if it is already a pandas DataFrame.
 
     Raises
     ------
     TypeError
         If ``X`` is not a DataFrame.
+    ValueError
+        If ``X`` has duplicate column names (possible in a pyarrow Table).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"user_id": [1], "item_id": ["a"], "timestamp": [0]})
+    >>> to_pandas(X) is X
+    True
     """
     if isinstance(X, pd.DataFrame):
         return X
-    module = type(X).__module__.split(".")[0]
-    if module == "polars" and hasattr(X, "to_pandas"):
-        return X.to_pandas()
-    raise TypeError(
-        f"{name} must be a pandas (or polars) DataFrame of interactions, got {type(X).__name__}."
+    try:
+        import narwhals.stable.v2 as nw  # only non-pandas input pays for narwhals
+    except ImportError:
+        if hasattr(X, "columns") or hasattr(X, "schema"):
+            raise ImportError(
+                f"{name} is a {type(X).__module__}.{type(X).__name__}; reading DataFrames other "
+                'than pandas needs narwhals: pip install "skseqrec[dataframes]" (polars users: '
+                '"skseqrec[polars]").'
+            ) from None
+        raise TypeError(
+            f"{name} must be a pandas (or polars) DataFrame of interactions, got "
+            f"{type(X).__name__}."
+        ) from None
+
+    try:
+        frame = nw.from_native(X, pass_through=True)
+    except nw.exceptions.DuplicateError as exc:
+        found = str(exc).replace("\n", " ")
+        raise ValueError(
+            f"{name} has duplicate column names ({found}); names must be unique."
+        ) from None
+    if isinstance(frame, nw.LazyFrame):
+        frame = frame.collect()
+    if not isinstance(frame, nw.DataFrame):
+        raise TypeError(
+            f"{name} must be a pandas (or polars) DataFrame of interactions, or another "
+            f"DataFrame narwhals supports (polars LazyFrame, pyarrow Table, modin...), got "
+            f"{type(X).__name__}."
+        )
+    if frame.implementation.is_pandas_like():
+        return frame.to_pandas()
+    return pd.DataFrame(
+        {column: _pandas_column(frame.get_column(column)) for column in frame.columns}, copy=False
     )
+
+
+#: What marks a missing value in a numpy array, by dtype kind (None for object arrays).
+_MISSING = {"f": np.nan, "M": np.datetime64("NaT"), "m": np.timedelta64("NaT")}
+
+
+def _pandas_column(series) -> pd.Series:
+    """A narwhals Series as a pandas Series, through numpy only (see :func:`to_pandas`)."""
+    import narwhals.stable.v2 as nw
+
+    dtype = series.dtype
+    if isinstance(dtype, (nw.List, nw.Array, nw.Struct)):
+        return pd.Series(series.to_list(), dtype=object)
+    time_zone = dtype.time_zone if isinstance(dtype, nw.Datetime) else None
+    if time_zone is not None:
+        series = series.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+    values = series.to_numpy()
+    categorical = isinstance(dtype, (nw.Categorical, nw.Enum))
+    if categorical or isinstance(dtype, nw.String):
+        values = values.astype(object, copy=False)
+    if series.null_count():
+        # Backends disagree on what fills a null (a pyarrow dictionary repeats a neighbour),
+        # so the null mask decides where the missing markers go.
+        if values.dtype.kind in "iu":
+            values = values.astype(np.float64)
+        elif values.dtype.kind == "b":
+            values = values.astype(object)
+        else:
+            values = values.copy()
+        values[series.is_null().to_numpy()] = _MISSING.get(values.dtype.kind)
+    if categorical:
+        return _categorical(values, dtype.categories if isinstance(dtype, nw.Enum) else None)
+    result = pd.Series(values, dtype=object if values.dtype == object else None, copy=False)
+    if time_zone is not None:
+        result = result.dt.tz_localize("UTC").dt.tz_convert(time_zone)
+    return result
+
+
+def _categorical(values: np.ndarray, categories=None) -> pd.Series:
+    """Object ``values`` (None for missing) as a Categorical Series.
+
+    The categories are ``categories`` in their order (an Enum's), else the distinct values
+    sorted. String categories are kept as object: pandas' own inference would route them
+    through pyarrow whenever it is installed.
+    """
+    codes, uniques = pd.factorize(values, sort=categories is None)
+    if categories is None:
+        categories = uniques
+    else:
+        position = {category: i for i, category in enumerate(categories)}
+        # one entry per distinct value, plus -1 (read by code -1) for the missing ones
+        codes = np.array([*(position[u] for u in uniques), -1], dtype=np.int64)[codes]
+    is_text = pd.api.types.infer_dtype(categories, skipna=True) == "string"
+    index = pd.Index(list(categories), dtype=object if is_text else None)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=index), copy=False)
 
 
 def _scalar(value):
@@ -275,8 +415,9 @@ def check_interactions(
 
     Parameters
     ----------
-    X : pandas.DataFrame or polars.DataFrame
-        One row per event.
+    X : DataFrame
+        One row per event: pandas, polars (eager or lazy), pyarrow Table... (see
+        :func:`to_pandas`).
     y : array-like of shape (n_rows,), default=None
         Optional per-event target (soft label or rating).
     user_col, item_col, time_col : str

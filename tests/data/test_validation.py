@@ -405,8 +405,7 @@ def test_input_frame_is_not_modified():
 
 
 def test_polars_input():
-    pl = pytest.importorskip("polars")
-    pytest.importorskip("pyarrow")
+    pl = pytest.importorskip("polars")  # converted without pyarrow
     X = pl.DataFrame(
         {"user_id": ["a", "a", "b"], "item_id": [3, 1, 2], "timestamp": [0.5, 0.25, 1.0]}
     )
