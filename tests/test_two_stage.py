@@ -355,3 +355,23 @@ def test_a_failed_refit_leaves_the_fitted_model_as_it_was():
     with pytest.raises(ValueError, match="duplicate"):
         model.fit(X, item_features=pd.concat([items, items.head(1)]))
     pd.testing.assert_frame_equal(model.recommend(X, top_k=3), before)
+
+
+def test_ranker_validates_on_served_lists_and_counts_ties_against_the_target():
+    """All-masked metadata lists (every score tied at first) never enter validation."""
+    served = _lists(n=300, width=6)
+    rng = np.random.default_rng(3)
+    metadata = CandidateLists(
+        user_vectors=rng.normal(size=(600, 4)).astype(np.float32),
+        items=rng.integers(1, 9, size=(600, 3)),
+        scores=np.zeros((600, 3), np.float32),
+        ranks=np.zeros((600, 3), np.int64),
+        positives=np.zeros(600, np.int64),
+        masked=np.ones((600, 3), bool),
+    )
+    lists = CandidateLists.concat([served, metadata])  # metadata lists padded to width 6
+    ranker = MLPRankerEstimator(epochs=1, hidden_layer_sizes=(8,), random_state=0)
+    ranker.fit(lists, _side())
+    # served lists: the positive is a random slot, ranked by a random retriever score;
+    # tied metadata lists would give 1.0
+    assert ranker.initial_valid_ndcg_ < 0.8

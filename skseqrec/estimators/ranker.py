@@ -199,8 +199,8 @@ class MLPRankerEstimator(BaseEstimator):
         device = resolve_device(self.device)
         # validation on the lists served as such (not on lists whose every item is hidden)
         served = np.ones(len(lists), dtype=bool)
-        if lists.masked is not None:
-            served = ~lists.masked.all(axis=1)
+        if lists.masked is not None:  # hidden in every filled slot: a metadata list
+            served = ~np.where(lists.items > 0, lists.masked, True).all(axis=1)
         order = rng.permutation(len(lists))
         order = np.concatenate([order[served[order]], order[~served[order]]])
         n_valid = 0
@@ -391,7 +391,7 @@ def _list_ndcg(module: PairRanker, data: dict, chunk: int) -> float:
         )
         scores = scores.masked_fill(part["items"] == 0, float("-inf"))
         target = scores.gather(1, part["positives"][:, None])
-        rank = (scores > target).sum(1) + 1
+        rank = (scores >= target).sum(1)  # ties count against the target (itself included)
         gain = torch.where(rank <= 10, 1.0 / torch.log2(rank.double() + 1), 0.0)
         gains.append(gain.cpu())
     return float(torch.cat(gains).mean())
