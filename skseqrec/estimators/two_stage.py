@@ -72,8 +72,8 @@ class TwoStageRecommender(BaseRecommender):
         columns automatically.
     n_metadata_targets : int, default=4
         With ``item_features``: each user's events before the ranker's target (up to this
-        many) become extra training lists in which every item (the event's item, random
-        items, cold items) is shown without its id part. They teach the ranker to rank from
+        many) become extra training lists in which every item (the event's item and random
+        catalogue items) is shown without its id part. They teach the ranker to rank from
         metadata alone (the cold path) with many more examples than one list per user;
         the retriever's knowledge of these items never reaches the ranker. 0: none.
     random_state : int, RandomState or None, default=42
@@ -461,7 +461,7 @@ class TwoStageRecommender(BaseRecommender):
 
     def _metadata_lists(self, histories: Sequences, n_random: int, rng) -> CandidateLists:
         """Lists that teach the cold path: earlier events of each user as targets, every
-        item (target, random items, cold items) shown without its id part.
+        item (the target and random catalogue items) shown without its id part.
 
         The retriever trained on these events, but nothing of what it learned about the
         items reaches the ranker here (only the vector of the history before each).
