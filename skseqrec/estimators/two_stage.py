@@ -113,7 +113,7 @@ class TwoStageRecommender(BaseRecommender):
     ...     ranker=MLPRankerEstimator(hidden_layer_sizes=(16,), epochs=1),
     ...     n_candidates=10,
     ... ).fit(X)
-    >>> model.recommend(X, top_k=3).groupby("user_id").size().max()
+    >>> int(model.recommend(X, top_k=3).groupby("user_id").size().max())
     3
     """
 
