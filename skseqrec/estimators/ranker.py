@@ -83,6 +83,11 @@ class MLPRankerEstimator(BaseEstimator):
         One row per epoch: ``epoch``, ``step``, ``train_loss``, ``valid_ndcg@10``,
         ``seconds``.
     n_epochs_, best_epoch_ : int
+    cold_offset_ : float
+        Added to the cold head's scores: the value (of ``COLD_OFFSETS``) that ranks the
+        held-out lists best, cold items included. ID dropout shows the ranker a hidden
+        target far more often than served lists have a cold target; the offset undoes
+        that prior (0 without validation lists).
     initial_valid_ndcg_ : float or None
         Validation NDCG@10 of the untrained ranker, which orders the retriever's candidates
         as the retriever does. When no epoch beats it, the untrained weights of the head
@@ -274,6 +279,9 @@ class MLPRankerEstimator(BaseEstimator):
                     "the retriever's order): its weights for known items are kept"
                 )
         self.initial_valid_ndcg_ = initial_score
+        self.cold_offset_ = 0.0
+        if valid is not None:
+            self.cold_offset_ = _calibrate_cold(module, valid_t, self.batch_size * 8)
         self.module_ = module
         self.device_ = str(device)
         self._history = history
@@ -395,6 +403,44 @@ def _list_ndcg(module: PairRanker, data: dict, chunk: int) -> float:
         gain = torch.where(rank <= 10, 1.0 / torch.log2(rank.double() + 1), 0.0)
         gains.append(gain.cpu())
     return float(torch.cat(gains).mean())
+
+
+#: offsets tried for the cold head's scores (in units of the standardised retriever score)
+COLD_OFFSETS = np.linspace(-8.0, 2.0, 41)
+
+
+def _calibrate_cold(module: PairRanker, data: dict, chunk: int) -> float:
+    """The offset of the cold head's scores that ranks the held-out served lists best.
+
+    ID dropout shows the ranker a hidden target in ``id_dropout`` of its lists, far more
+    often than a served list's target is a cold item; the offset, chosen on held-out lists
+    as they are served (their cold items included), undoes that prior. Ties keep the offset
+    nearest 0. Sets ``module.cold_offset`` and returns it.
+    """
+    module.eval()
+    scores, hidden, positives = [], [], []
+    with torch.no_grad():
+        module.cold_offset.zero_()
+        for begin in range(0, len(data["items"]), chunk):
+            part = {key: value[begin : begin + chunk] for key, value in data.items()}
+            mask = module.unknown[part["items"]]
+            if "masked" in part:
+                mask = mask | part["masked"]
+            score = module(part["users"], part["items"], part["scores"], part["ranks"], mask)
+            scores.append(score.masked_fill(part["items"] == 0, float("-inf")).cpu())
+            hidden.append((mask & (part["items"] > 0)).cpu())
+            positives.append(part["positives"].cpu())
+    scores, hidden, positives = torch.cat(scores), torch.cat(hidden), torch.cat(positives)
+    best, best_value = 0.0, -1.0
+    for offset in sorted(COLD_OFFSETS, key=abs):
+        shifted = scores + float(offset) * hidden
+        target = shifted.gather(1, positives[:, None])
+        rank = (shifted >= target).sum(1)
+        value = float(torch.where(rank <= 10, 1.0 / torch.log2(rank.double() + 1), 0.0).mean())
+        if value > best_value + 1e-12:
+            best, best_value = float(offset), value
+    module.cold_offset.fill_(best)
+    return best
 
 
 def _module_init(module: PairRanker) -> dict:

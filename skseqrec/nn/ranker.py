@@ -149,6 +149,8 @@ class PairRanker(nn.Module):
         self.mlp = _mlp(width, hidden_layer_sizes, dropout_rate)
         self.cold_mlp = _mlp(width, hidden_layer_sizes, dropout_rate)
         self.score_weight = nn.Parameter(torch.tensor(1.0))
+        # added to the cold head's scores; set after training on held-out served lists
+        self.register_buffer("cold_offset", torch.tensor(0.0))
 
     @property
     def n_items(self) -> int:
@@ -215,5 +217,7 @@ class PairRanker(nn.Module):
         residual = torch.empty(len(codes), dtype=out.dtype, device=out.device)
         warm, cold = ~pair_hidden, pair_hidden
         residual[warm] = out[rows[warm], slots[warm]] + self.mlp(features[warm]).squeeze(-1)
-        residual[cold] = self.cold_mlp(features[cold]).squeeze(-1).to(out.dtype)
+        residual[cold] = (self.cold_mlp(features[cold]).squeeze(-1) + self.cold_offset).to(
+            out.dtype
+        )
         return out.index_put((rows, slots), residual)
