@@ -375,3 +375,26 @@ def test_ranker_validates_on_served_lists_and_counts_ties_against_the_target():
     # served lists: the positive is a random slot, ranked by a random retriever score;
     # tied metadata lists would give 1.0
     assert ranker.initial_valid_ndcg_ < 0.8
+
+
+def test_cold_offset_pushes_down_cold_items_that_are_never_targets():
+    from skseqrec.estimators.ranker import COLD_OFFSETS, _calibrate_cold, _to_tensors
+
+    lists = _lists(n=200, width=6)
+    lists.positives = lists.scores.argmax(axis=1)  # warm targets, first by their score
+    side = _side()
+    side.unknown[7:] = True  # items 7 and 8 are cold: never a target here
+    lists.positives = np.where(
+        np.isin(lists.items[np.arange(200), lists.positives], [7, 8]), -1, lists.positives
+    )
+    keep = lists.positives >= 0
+    lists = lists.select(keep)
+    ranker = MLPRankerEstimator(epochs=1, hidden_layer_sizes=(8,), random_state=0).fit(lists, side)
+    module = ranker.module_
+    with torch.no_grad():
+        module.cold_mlp[-1].bias.fill_(10.0)  # a cold head that puts cold items first
+    data = _to_tensors(lists, torch.device("cpu"))
+    offset = _calibrate_cold(module, data, 64)
+    assert offset in COLD_OFFSETS and offset < 0
+    assert float(module.cold_offset) == offset
+    assert ranker.cold_offset_ in COLD_OFFSETS
