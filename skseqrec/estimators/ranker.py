@@ -389,6 +389,11 @@ def _to_tensors(lists: CandidateLists, device) -> dict:
     return data
 
 
+def _gain_at_10(rank: torch.Tensor) -> torch.Tensor:
+    """NDCG@10 of one target at ``rank`` (1-based)."""
+    return torch.where(rank <= 10, 1.0 / torch.log2(rank.double() + 1), 0.0)
+
+
 def _list_ndcg(module: PairRanker, data: dict, chunk: int) -> float:
     """Mean NDCG@10 of each list's target among its list's items."""
     gains = []
@@ -400,8 +405,7 @@ def _list_ndcg(module: PairRanker, data: dict, chunk: int) -> float:
         scores = scores.masked_fill(part["items"] == 0, float("-inf"))
         target = scores.gather(1, part["positives"][:, None])
         rank = (scores >= target).sum(1)  # ties count against the target (itself included)
-        gain = torch.where(rank <= 10, 1.0 / torch.log2(rank.double() + 1), 0.0)
-        gains.append(gain.cpu())
+        gains.append(_gain_at_10(rank).cpu())
     return float(torch.cat(gains).mean())
 
 
@@ -436,7 +440,7 @@ def _calibrate_cold(module: PairRanker, data: dict, chunk: int) -> float:
         shifted = scores + float(offset) * hidden
         target = shifted.gather(1, positives[:, None])
         rank = (shifted >= target).sum(1)
-        value = float(torch.where(rank <= 10, 1.0 / torch.log2(rank.double() + 1), 0.0).mean())
+        value = float(_gain_at_10(rank).mean())
         if value > best_value + 1e-12:
             best, best_value = float(offset), value
     module.cold_offset.fill_(best)

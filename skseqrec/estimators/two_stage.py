@@ -33,6 +33,32 @@ def _never(estimator) -> bool:
     return False
 
 
+def _pool_block(pool: np.ndarray, histories: Sequences, n_items: int, exclude_seen: bool):
+    """``pool`` (item codes) as one row per history; with ``exclude_seen`` the codes in a
+    history are 0 in its row."""
+    block = np.broadcast_to(pool, (len(histories), len(pool))).copy()
+    if exclude_seen:
+        position = np.full(n_items + 1, -1, dtype=np.int64)
+        position[pool] = np.arange(len(pool))
+        owner = np.repeat(np.arange(len(histories)), histories.lengths)
+        where = position[histories.items]
+        seen = where >= 0
+        block[owner[seen], where[seen]] = 0
+    return block
+
+
+def _top_of_lists(scores, items, codes_out, values_out) -> None:
+    """Write each list's best items (code 0 where a score is -inf) into the first rows of
+    ``codes_out``/``values_out``, as many columns as they have."""
+    k = codes_out.shape[1]
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    top_scores = np.take_along_axis(scores, order, axis=1)
+    top_codes = np.where(np.isinf(top_scores), 0, np.take_along_axis(items, order, axis=1))
+    rows, width = top_codes.shape
+    codes_out[:rows, :width] = top_codes
+    values_out[:rows, :width] = top_scores
+
+
 class TwoStageRecommender(BaseRecommender):
     """Retrieve candidates with a sequential model, re-rank them with an MLP ranker.
 
@@ -529,14 +555,7 @@ class TwoStageRecommender(BaseRecommender):
         if allowed is not None:
             cold = cold[allowed[cold]]
         if len(cold):
-            block = np.broadcast_to(cold, (len(histories), len(cold))).copy()
-            if exclude_seen:
-                position = np.full(len(self.item_encoder_) + 1, -1, dtype=np.int64)
-                position[cold] = np.arange(len(cold))
-                owner = np.repeat(np.arange(len(histories)), histories.lengths)
-                where = position[histories.items]
-                seen = where >= 0
-                block[owner[seen], where[seen]] = 0
+            block = _pool_block(cold, histories, len(self.item_encoder_), exclude_seen)
             items = np.concatenate([items, block], axis=1)
             scores = np.concatenate([scores, np.zeros(block.shape, np.float32)], axis=1)
             ranks = np.concatenate([ranks, np.zeros(block.shape, np.int64)], axis=1)
@@ -559,13 +578,7 @@ class TwoStageRecommender(BaseRecommender):
                 part, exclude_seen=exclude_seen, allowed=allowed, top_k=top_k
             )
             scores = self.ranker_.decision_function(lists)
-            order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-            top_scores = np.take_along_axis(scores, order, axis=1)
-            top_codes = np.take_along_axis(lists.items, order, axis=1)
-            top_codes = np.where(np.isinf(top_scores), 0, top_codes)
-            width = top_codes.shape[1]
-            codes[begin : begin + len(part), :width] = top_codes
-            values[begin : begin + len(part), :width] = top_scores
+            _top_of_lists(scores, lists.items, codes[begin:], values[begin:])
         return codes, values
 
     def rank_from_metadata(
@@ -592,21 +605,11 @@ class TwoStageRecommender(BaseRecommender):
         for begin in range(0, len(sequences), chunk):
             part = sequences.select(np.arange(begin, min(begin + chunk, len(sequences))))
             vectors = self.retriever_.encode(self._retriever_sequences(part))
-            items = np.broadcast_to(pool, (len(part), len(pool))).copy()
-            if exclude_seen:
-                position = np.full(n_items + 1, -1, dtype=np.int64)
-                position[pool] = np.arange(len(pool))
-                owner = np.repeat(np.arange(len(part)), part.lengths)
-                where = position[part.items]
-                items[owner[where >= 0], where[where >= 0]] = 0
+            items = _pool_block(pool, part, n_items, exclude_seen)
             zeros = np.zeros(items.shape, dtype=np.float32)
             lists = CandidateLists(vectors, items, zeros, zeros.astype(np.int64))
             scores = self.ranker_.decision_function(lists, mask_ids=True)
-            order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-            top_scores = np.take_along_axis(scores, order, axis=1)
-            top_codes = np.where(np.isinf(top_scores), 0, np.take_along_axis(items, order, 1))
-            codes[begin : begin + len(part), : top_codes.shape[1]] = top_codes
-            values[begin : begin + len(part), : top_codes.shape[1]] = top_scores
+            _top_of_lists(scores, items, codes[begin:], values[begin:])
         return codes, values
 
     def predict(self, X):
