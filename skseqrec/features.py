@@ -377,6 +377,9 @@ class ItemFeatures(BaseEstimator):
     1
     """
 
+    _doc_link_module = "skseqrec"
+    _doc_link_template = "https://skseqrec.readthedocs.io/en/latest/generated/skseqrec.features.{estimator_name}.html"
+
     _param_specs = {
         "item_col": P.String(),
         "n_buckets": P.Interval(int, 1),

@@ -180,6 +180,81 @@ def test_ranker_learns_to_put_the_positive_first(loss):
     assert set(ranker.history_.columns) >= {"epoch", "train_loss", "valid_ndcg@10"}
 
 
+def _retriever_order_ndcg(lists) -> float:
+    target = lists.scores[np.arange(len(lists)), lists.positives]
+    rank = (lists.scores >= target[:, None]).sum(axis=1)  # ties against the target
+    return float(np.where(rank <= 10, 1 / np.log2(rank + 1), 0.0).mean())
+
+
+def test_ranker_keeps_the_retrievers_order_when_training_does_not_clearly_beat_it():
+    """Targets unrelated to anything the ranker sees: whatever the best epoch gains on the
+    validation lists is luck, and the known items' head is put back to the retriever's
+    order."""
+    lists = _lists(n=600, width=6, seed=5)
+    ranker = MLPRankerEstimator(epochs=4, hidden_layer_sizes=(16,), id_dropout=0.0)
+    ranker.fit(lists, _side())
+    assert not ranker.valid_gain_ > 2 * ranker.valid_gain_se_
+    assert "within 2 standard errors" in ranker.stop_reason_
+    last = [layer for layer in ranker.module_.mlp if isinstance(layer, torch.nn.Linear)][-1]
+    assert not last.weight.detach().any() and ranker.module_.score_weight.item() == 1.0
+    scores = ranker.decision_function(lists)
+    np.testing.assert_array_equal(scores.argsort(axis=1), lists.scores.argsort(axis=1))
+
+
+def test_ranker_keeps_its_training_when_it_clearly_beats_the_retriever():
+    """The target is each list's most popular item, which the retriever's (random) scores
+    do not know and the ranker's popularity feature does."""
+    lists = _lists(n=600, width=6, seed=5)
+    side = _side()
+    lists.positives = side.popularity[lists.items].argmax(axis=1)
+    ranker = MLPRankerEstimator(epochs=10, hidden_layer_sizes=(16,), id_dropout=0.0)
+    ranker.fit(lists, side)
+    assert ranker.valid_gain_ > 3 * ranker.valid_gain_se_ > 0
+    assert "standard error" not in ranker.stop_reason_
+
+
+def test_ranker_validates_on_the_lists_it_is_given():
+    lists, valid = _lists(n=300, seed=1), _lists(n=80, seed=2)
+    ranker = MLPRankerEstimator(epochs=2, hidden_layer_sizes=(8,)).fit(
+        lists, _side(), valid_lists=valid
+    )
+    assert ranker.initial_valid_ndcg_ == pytest.approx(_retriever_order_ndcg(valid))
+    valid.positives = None
+    with pytest.raises(ValueError, match="valid_lists with positives"):
+        MLPRankerEstimator(epochs=1).fit(lists, _side(), valid_lists=valid)
+
+
+def test_validation_lists_hold_every_cold_item_as_served(monkeypatch):
+    """Training lists carry a sample of the cold items; the held-out lists carry them all,
+    as a served list does, so the cold offset weighs every cold item a user will see."""
+    from skseqrec.estimators import two_stage
+
+    monkeypatch.setattr(two_stage, "MAX_COLD_PER_LIST", 2)
+    seen = {}
+    fit = MLPRankerEstimator.fit
+
+    def spy(self, lists, items, *, valid_lists=None):
+        seen["lists"], seen["valid"] = lists, valid_lists
+        return fit(self, lists, items, valid_lists=valid_lists)
+
+    monkeypatch.setattr(MLPRankerEstimator, "fit", spy)
+    X, items, _ = group_world()
+    cold = np.array([0, 1, 2, 3, 8, 9, 10, 11])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = small_model(n_metadata_targets=0).fit(
+            X[~X["item_id"].isin(cold)], item_features=items
+        )
+    codes = model.item_encoder_.encode(cold)
+    valid, train = seen["valid"], seen["lists"]
+    assert len(valid) == model.ranker_.validation_size(len(valid) + len(train))
+    assert np.isin(codes, valid.items).all(axis=0).all()
+    assert all(np.isin(codes, row).all() for row in valid.items)
+    # candidates and random items, then the cold block: 2 cold items drawn, or all 8
+    assert valid.items.shape[1] - train.items.shape[1] == len(cold) - 2
+    assert model.n_ranker_lists_ == len(valid) + len(train)
+
+
 def test_ranker_needs_positives_and_is_not_fitted_before():
     lists = _lists()
     with pytest.raises(NotFittedError):

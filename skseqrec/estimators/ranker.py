@@ -24,6 +24,10 @@ __all__ = ["MLPRankerEstimator"]
 
 #: lists held out of a ranker's training for early stopping never number fewer than this
 MIN_VALIDATION_LISTS = 50
+#: the trained head for known items is kept only when its paired validation gain over the
+#: retriever's order exceeds this many standard errors (the best epoch is chosen on the
+#: same lists, so a smaller gain is mostly the luck of that choice)
+KEEP_TRAINED_SE = 2.0
 
 
 class MLPRankerEstimator(BaseEstimator):
@@ -89,11 +93,17 @@ class MLPRankerEstimator(BaseEstimator):
         target far more often than served lists have a cold target; the offset undoes
         that prior (0 without validation lists).
     initial_valid_ndcg_ : float or None
-        Validation NDCG@10 of the untrained ranker, which orders the retriever's candidates
-        as the retriever does. When no epoch beats it, the untrained weights of the head
-        that scores known items are kept (``stop_reason_`` says so; the cold items' head
-        keeps its training): the ranker never makes the retriever's order worse on the
-        validation lists.
+        Validation NDCG@10 of the untrained ranker among the items with an id part (on the
+        lists whose target has one), which it orders as the retriever does. The trained
+        head that scores known items is kept only when its validation NDCG@10 beats this by
+        more than ``KEEP_TRAINED_SE`` (2) standard errors of the paired per-list
+        difference; otherwise its untrained weights are restored (``stop_reason_`` says so;
+        the cold items' head keeps its training). The best epoch is picked on the same
+        lists, so a smaller gain is mostly that choice's luck: the rule keeps the
+        retriever's order of known items unless the ranker clearly improves it.
+    valid_gain_, valid_gain_se_ : float or None
+        Mean paired validation NDCG@10 gain (items with an id part) of the trained head over
+        the retriever's order, and its standard error (None without validation lists).
 
     Examples
     --------
@@ -101,6 +111,9 @@ class MLPRankerEstimator(BaseEstimator):
     >>> MLPRankerEstimator(id_dropout=0.5).get_params()["id_dropout"]
     0.5
     """
+
+    _doc_link_module = "skseqrec"
+    _doc_link_template = "https://skseqrec.readthedocs.io/en/latest/generated/skseqrec.estimators.{estimator_name}.html"
 
     _param_specs = {
         "hidden_layer_sizes": P.TupleOf(P.Interval(int, 1)),
@@ -180,7 +193,18 @@ class MLPRankerEstimator(BaseEstimator):
         )
 
     # --------------------------------------------------------------------- fit
-    def fit(self, lists: CandidateLists, items: ItemSide):
+    def validation_size(self, n_lists: int) -> int:
+        """How many of ``n_lists`` served lists ``fit`` holds out for validation.
+
+        ``validation_fraction`` of them, at least ``MIN_VALIDATION_LISTS`` and at most
+        half; 0 without early stopping.
+        """
+        if self.early_stopping_patience is None:
+            return 0
+        n_valid = max(MIN_VALIDATION_LISTS, int(round(self.validation_fraction * n_lists)))
+        return min(n_valid, int(n_lists) // 2)
+
+    def fit(self, lists: CandidateLists, items: ItemSide, *, valid_lists=None):
         """Learn to put each list's target first.
 
         Parameters
@@ -189,31 +213,38 @@ class MLPRankerEstimator(BaseEstimator):
             Training lists with ``positives`` set (targets the retriever did not train on).
         items : ItemSide
             The catalogue's item table (codes of ``lists.items`` index it).
+        valid_lists : CandidateLists, default=None
+            Held-out lists, as they will be served (every cold item in them), for early
+            stopping, for the check that training beats the retriever's order and for
+            ``cold_offset_``. None: :meth:`validation_size` lists drawn from the served
+            lists of ``lists`` (not from lists whose every item is hidden).
 
         Returns
         -------
         self
         """
         self.check_params()
-        if lists.positives is None:
-            raise ValueError("MLPRankerEstimator.fit needs lists with positives (targets).")
+        for name, given in (("lists", lists), ("valid_lists", valid_lists)):
+            if given is not None and given.positives is None:
+                raise ValueError(f"MLPRankerEstimator.fit needs {name} with positives (targets).")
         if len(lists) < 2:
             raise ValueError(f"MLPRankerEstimator.fit needs at least 2 lists, got {len(lists)}.")
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         rng = np.random.default_rng(seed)
         device = resolve_device(self.device)
-        # validation on the lists served as such (not on lists whose every item is hidden)
-        served = np.ones(len(lists), dtype=bool)
-        if lists.masked is not None:  # hidden in every filled slot: a metadata list
-            served = ~np.where(lists.items > 0, lists.masked, True).all(axis=1)
-        order = rng.permutation(len(lists))
-        order = np.concatenate([order[served[order]], order[~served[order]]])
-        n_valid = 0
-        if self.early_stopping_patience is not None:
-            n_valid = max(MIN_VALIDATION_LISTS, int(round(self.validation_fraction * served.sum())))
-            n_valid = min(n_valid, int(served.sum()) // 2)
-        valid = lists.select(order[:n_valid]) if n_valid else None
-        train = lists.select(rng.permutation(order[n_valid:]))
+        if valid_lists is not None:
+            valid = valid_lists if len(valid_lists) else None
+            train = lists.select(rng.permutation(len(lists)))
+        else:
+            # validation on the lists served as such (not on lists whose every item is hidden)
+            served = np.ones(len(lists), dtype=bool)
+            if lists.masked is not None:  # hidden in every filled slot: a metadata list
+                served = ~np.where(lists.items > 0, lists.masked, True).all(axis=1)
+            order = rng.permutation(len(lists))
+            order = np.concatenate([order[served[order]], order[~served[order]]])
+            n_valid = self.validation_size(int(served.sum()))
+            valid = lists.select(order[:n_valid]) if n_valid else None
+            train = lists.select(rng.permutation(order[n_valid:]))
         present = train.items > 0
         known = present & ~np.asarray(items.unknown)[train.items]
         candidate_scores = train.scores[known]
@@ -234,9 +265,12 @@ class MLPRankerEstimator(BaseEstimator):
             validate = None
             if valid is not None:
                 valid_t = _to_tensors(valid, device)
-                callbacks.append(
-                    EarlyStopping("valid_ndcg@10", self.early_stopping_patience, restore_best=True)
-                )
+                if self.early_stopping_patience is not None:
+                    callbacks.append(
+                        EarlyStopping(
+                            "valid_ndcg@10", self.early_stopping_patience, restore_best=True
+                        )
+                    )
 
                 def validate():
                     return {"ndcg@10": _list_ndcg(module, valid_t, self.batch_size * 8)}
@@ -245,11 +279,12 @@ class MLPRankerEstimator(BaseEstimator):
                 callbacks.append(ProgressBar())
             initial_score = None
             if valid is not None:
-                # the untrained ranker orders candidates as the retriever does: training
+                # the untrained ranker orders known items as the retriever does: training
                 # must beat that on the validation lists, or the retriever's order is kept
                 module.eval()
                 with torch.no_grad():
-                    initial_score = _list_ndcg(module, valid_t, self.batch_size * 8)
+                    initial_gains = _list_gains(module, valid_t, self.batch_size * 8, True)
+                initial_score = float(initial_gains.mean()) if len(initial_gains) else None
                 initial = {
                     k: v.detach().clone()
                     for k, v in module.state_dict().items()
@@ -270,13 +305,24 @@ class MLPRankerEstimator(BaseEstimator):
             )
             trainer.run()
         stop_reason = trainer.stop_reason
+        self.valid_gain_ = self.valid_gain_se_ = None
         if initial_score is not None:
-            best = history.to_frame()["valid_ndcg@10"].max()
-            if not best > initial_score:
+            module.eval()
+            with torch.no_grad():
+                trained = _list_gains(module, valid_t, self.batch_size * 8, True)
+            gains = trained - initial_gains
+            self.valid_gain_ = float(gains.mean())
+            # one list gives no standard error: its gain cannot be told from luck
+            self.valid_gain_se_ = (
+                float(gains.std() / np.sqrt(len(gains))) if len(gains) > 1 else float("inf")
+            )
+            if not self.valid_gain_ > KEEP_TRAINED_SE * self.valid_gain_se_:
                 module.load_state_dict(initial, strict=False)  # the cold head stays trained
                 stop_reason += (
-                    f"; no epoch beat the untrained ranker (valid_ndcg@10 {initial_score:.5g}, "
-                    "the retriever's order): its weights for known items are kept"
+                    f"; the trained ranker's validation gain over the retriever's order "
+                    f"({self.valid_gain_:+.5f} NDCG@10, standard error {self.valid_gain_se_:.5f}) "
+                    f"is within {KEEP_TRAINED_SE:g} standard errors: the untrained weights for "
+                    "known items are kept (the retriever's order)"
                 )
         self.initial_valid_ndcg_ = initial_score
         self.cold_offset_ = 0.0
@@ -396,17 +442,36 @@ def _gain_at_10(rank: torch.Tensor) -> torch.Tensor:
 
 def _list_ndcg(module: PairRanker, data: dict, chunk: int) -> float:
     """Mean NDCG@10 of each list's target among its list's items."""
+    return float(_list_gains(module, data, chunk).mean())
+
+
+def _list_gains(
+    module: PairRanker, data: dict, chunk: int, known_only: bool = False
+) -> torch.Tensor:
+    """NDCG@10 (float64, one per list) of each list's target among its list's items.
+
+    ``known_only``: among the list's items with an id part only (cold and hidden items
+    left out), on the lists whose target has one: how the head for known items orders them.
+    """
     gains = []
     for begin in range(0, len(data["items"]), chunk):
         part = {key: value[begin : begin + chunk] for key, value in data.items()}
-        scores = module(
-            part["users"], part["items"], part["scores"], part["ranks"], part.get("masked")
-        )
-        scores = scores.masked_fill(part["items"] == 0, float("-inf"))
+        mask = part.get("masked")
+        scores = module(part["users"], part["items"], part["scores"], part["ranks"], mask)
+        empty = part["items"] == 0
+        if known_only:
+            hidden = module.unknown[part["items"]]
+            if mask is not None:
+                hidden = hidden | mask
+            empty = empty | hidden
+        scores = scores.masked_fill(empty, float("-inf"))
         target = scores.gather(1, part["positives"][:, None])
         rank = (scores >= target).sum(1)  # ties count against the target (itself included)
-        gains.append(_gain_at_10(rank).cpu())
-    return float(torch.cat(gains).mean())
+        gain = _gain_at_10(rank)
+        if known_only:
+            gain = gain[~empty.gather(1, part["positives"][:, None]).squeeze(1)]
+        gains.append(gain.cpu())
+    return torch.cat(gains) if gains else torch.zeros(0, dtype=torch.float64)
 
 
 #: offsets tried for the cold head's scores (in units of the standardised retriever score)

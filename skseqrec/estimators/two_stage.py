@@ -25,6 +25,9 @@ __all__ = ["TwoStageRecommender"]
 USER_CHUNK = 1024
 #: cold items in each training list of the ranker (all of them when there are fewer)
 MAX_COLD_PER_LIST = 100
+#: cold items in each of the ranker's validation lists, which are built as served (all
+#: cold items) up to this many
+MAX_COLD_VALIDATION = 2000
 #: random items (besides ``n_random_negatives``) in each list of ``n_metadata_targets``
 METADATA_LIST_ITEMS = 30
 
@@ -306,23 +309,39 @@ class TwoStageRecommender(BaseRecommender):
         lists, retrieved = self._training_lists(histories, targets, ranker.n_random_negatives, rng)
         # a target the retriever missed is never a candidate when serving: its list would
         # teach "the one item outside the candidates with a high score wins"
-        cold_target = self._to_retriever[targets] == 0
-        keep = retrieved | cold_target
+        keep = retrieved | (self._to_retriever[targets] == 0)
+        n_missed = int((~keep).sum())
         if keep.sum() < 2:
             raise ValueError(
                 f"The retriever found the target of only {int(keep.sum())} of {len(keep)} "
                 f"users among its n_candidates={self.n_candidates} candidates: nothing to "
                 "train the ranker on. Raise n_candidates or train the retriever longer."
             )
+        # held-out users' lists are built again as served (every cold item in them): the
+        # ranker stops early, checks that it beats the retriever and sets its cold offset
+        # on them
+        kept = np.flatnonzero(keep)
+        n_valid = ranker.validation_size(len(kept))
+        valid_lists = None
+        if n_valid:
+            chosen = np.sort(rng.choice(kept, size=n_valid, replace=False))
+            valid_lists, _ = self._training_lists(
+                histories.select(chosen),
+                targets[chosen],
+                ranker.n_random_negatives,
+                rng,
+                MAX_COLD_VALIDATION,
+            )
+            keep[chosen] = False
         lists = lists.select(keep)
         if features is not None and self.n_metadata_targets:
             lists = CandidateLists.concat(
                 [lists, self._metadata_lists(histories, ranker.n_random_negatives, rng)]
             )
-        ranker.fit(lists, item_side)
+        ranker.fit(lists, item_side, valid_lists=valid_lists)
         self.ranker_ = ranker
-        self.n_ranker_lists_ = len(lists)
-        self.n_missed_targets_ = int((~keep).sum())
+        self.n_ranker_lists_ = len(lists) + (len(valid_lists) if valid_lists is not None else 0)
+        self.n_missed_targets_ = n_missed
         self._remember_training_users(data, users)
         self.n_users_seen_ = len(users)
         self.n_dropped_users_ = single
@@ -447,9 +466,10 @@ class TwoStageRecommender(BaseRecommender):
         scores = self.retriever_.score_pairs(retriever_histories, codes)
         return np.where(codes > 0, scores, 0.0).astype(np.float32)
 
-    def _training_lists(self, histories, targets, n_random, rng):
+    def _training_lists(self, histories, targets, n_random, rng, max_cold=None):
         """Lists as served: the retriever's candidates, the target (when missed), random
-        items, and the cold items (all of them, or ``MAX_COLD_PER_LIST`` drawn per list).
+        items, and the cold items (all of them, or ``max_cold`` drawn per list; default
+        ``MAX_COLD_PER_LIST``).
 
         Returns the lists and whether each target was among the retriever's candidates.
         """
@@ -466,8 +486,9 @@ class TwoStageRecommender(BaseRecommender):
         # served lists hold every cold item beside the candidates: so do the training lists
         # (otherwise an item without an id part looks as likely as a retrieved one)
         cold = np.flatnonzero(self._to_retriever == 0)[1:]
-        if len(cold) > MAX_COLD_PER_LIST:
-            cold = rng.choice(cold, size=(len(targets), MAX_COLD_PER_LIST))
+        max_cold = MAX_COLD_PER_LIST if max_cold is None else max_cold
+        if len(cold) > max_cold:
+            cold = rng.choice(cold, size=(len(targets), max_cold))
         else:
             cold = np.broadcast_to(cold, (len(targets), len(cold)))
         if cold.size:
