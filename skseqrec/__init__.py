@@ -14,6 +14,7 @@ from .estimators import (
     TwoStageRecommender,
 )
 from .evaluation import evaluate, recommend
+from .explain import explain
 from .persistence import load, save
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "TwoStageRecommender",
     "__version__",
     "evaluate",
+    "explain",
     "load",
     "recommend",
     "save",
