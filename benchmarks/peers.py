@@ -49,8 +49,8 @@ from pathlib import Path
 import numpy as np
 
 import skseqrec
-from skseqrec.datasets import shared_data_path
 
+from .data import shared_data_path
 from .run import RESULTS, load_dataset, score_recommendations, split_loo, split_time, summarise
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -35,10 +35,10 @@ from sklearn.base import clone
 
 import skseqrec
 from skseqrec import protocol
-from skseqrec.datasets import shared_data_path
 from skseqrec.model_selection import GlobalTemporalSplit, LeaveLastOut
 from skseqrec.training import EarlyStopping, TimeBudget
 
+from .data import shared_data_path
 from .models import MODELS
 
 RESULTS = Path(__file__).resolve().parent / "results"

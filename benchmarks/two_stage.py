@@ -46,10 +46,10 @@ import torch
 
 import skseqrec
 from skseqrec import PopularityRecommender, TwoStageRecommender
-from skseqrec.datasets import shared_data_path
 from skseqrec.model_selection import GlobalTemporalSplit, LeaveLastOut
 from skseqrec.protocol import frame_holdout, metric_values
 
+from .data import shared_data_path
 from .run import load_dataset
 
 RESULTS = Path(__file__).resolve().parent / "results" / "two_stage"

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from skseqrec.datasets import make_sequential_world, shared_data_path
+from skseqrec.datasets import make_sequential_world
+
+# the repository root, for the team's helpers in ``benchmarks/`` (not part of skseqrec)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.data import shared_data_path  # noqa: E402
 
 
 @pytest.fixture(scope="session")

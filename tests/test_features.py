@@ -10,7 +10,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from skseqrec.datasets import shared_data_path
+from benchmarks.data import shared_data_path  # the team's data folder (tests/conftest.py)
 from skseqrec.exceptions import DataDropWarning
 from skseqrec.features import EncodedItems, Field, ItemFeatures
 

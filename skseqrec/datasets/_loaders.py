@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["load_ml_latest_small", "load_movielens", "load_sequences_txt", "shared_data_path"]
+__all__ = [
+    "MOVIELENS_RATINGS_FILES",
+    "load_ml_latest_small",
+    "load_movielens",
+    "load_sequences_txt",
+]
 
 _RATING_COLUMNS = ["user_id", "item_id", "timestamp", "rating"]
 _RATING_DTYPES = {
@@ -20,7 +24,8 @@ _RATING_DTYPES = {
     "timestamp": np.int64,
     "rating": np.float64,
 }
-_ML_FILE_NAMES = (
+#: Ratings files ``load_movielens`` looks for in a folder, in this order.
+MOVIELENS_RATINGS_FILES = (
     "ratings.csv.gz",
     "ratings.csv",
     "ratings.dat.gz",
@@ -175,7 +180,7 @@ def load_movielens(path):
     0        1     1193  978300760     5.0
     1        1      661  978302109     3.0
     """
-    path = _resolve_file(path, _ML_FILE_NAMES, "MovieLens ratings")
+    path = _resolve_file(path, MOVIELENS_RATINGS_FILES, "MovieLens ratings")
     first = _first_line(path)
     header = first.replace(" ", "").replace('"', "").lower()
     names = ["user_id", "item_id", "rating", "timestamp"]
@@ -294,43 +299,3 @@ def load_sequences_txt(path):
         else:
             frame[column] = frame[column].astype(str)
     return frame
-
-
-def shared_data_path(name):
-    """Find the team's ``shared/data/<name>`` folder (a development helper).
-
-    Tests and benchmarks use this to find data sets that cannot ship with the package (for
-    instance MovieLens 100K). It is not needed to use skseqrec.
-
-    The folder is looked for, in order, at ``$SKSEQREC_SHARED_DATA/<name>`` (set the variable
-    to the folder that holds the data sets), then at ``shared/data/<name>`` in the current
-    directory and each of its parents, then in the parents of the installed package.
-
-    Parameters
-    ----------
-    name : str
-        Data set folder name, for example ``"ml-100k"`` or ``"s3rec-beauty"``.
-
-    Returns
-    -------
-    path : pathlib.Path or None
-        The first existing folder, or None when there is none.
-
-    Examples
-    --------
-    >>> shared_data_path("no-such-dataset") is None
-    True
-    """
-    if not isinstance(name, str) or not name or name in (".", ".."):
-        raise ValueError(f"name must be a non-empty data set folder name, got {name!r}.")
-    candidates = []
-    env = os.environ.get("SKSEQREC_SHARED_DATA")
-    if env:
-        candidates.append(Path(env).expanduser() / name)
-    for start in (Path.cwd(), Path(__file__).resolve().parent):
-        for parent in (start, *start.parents):
-            candidates.append(parent / "shared" / "data" / name)
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate
-    return None

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from benchmarks.data import shared_data_path  # the team's data folder (tests/conftest.py)
 from skseqrec.datasets import (
     load_ml_latest_small,
     load_movielens,
     load_sequences_txt,
     make_sequential_world,
-    shared_data_path,
 )
 
 ML_LATEST_SMALL_RATINGS_SHA256 = "3a973069dc8bffb67cd3f1d917beebeccc9fb4ab55fa3b883d44c7a8ef7f85b7"
