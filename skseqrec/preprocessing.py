@@ -51,7 +51,7 @@ class _RowFilter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     _param_specs: dict = {}
 
     _doc_link_module = "skseqrec"
-    _doc_link_template = "https://skseqrec.readthedocs.io/en/latest/api.html#{estimator_name}"
+    _doc_link_template = "https://skseqrec.readthedocs.io/en/latest/generated/skseqrec.preprocessing.{estimator_name}.html"
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -56,7 +56,7 @@ class BaseRecommender(BaseEstimator):
     """
 
     _doc_link_module = "skseqrec"
-    _doc_link_template = "https://skseqrec.readthedocs.io/en/latest/api.html#{estimator_name}"
+    _doc_link_template = "https://skseqrec.readthedocs.io/en/latest/generated/skseqrec.estimators.{estimator_name}.html"
 
     #: whether the model reads the time column at scoring time (HSTU does).
     _uses_times = False
