@@ -83,7 +83,10 @@ sphinx_gallery_conf = {
     "backreferences_dir": "generated/backreferences",
     "doc_module": ("skseqrec",),
 }
-html_theme = "alabaster"
+html_theme = "furo"
+html_title = f"skseqrec {release}"
+html_static_path = ["_static"]
+html_css_files = ["tables.css"]
 
 
 def _resolve_reexport(app, env, node, contnode):
