@@ -312,6 +312,21 @@ class EncodedItems:
     n_without_metadata : int
         How many of the encoded ids have no metadata row: their code is 1 in every field
         (in the first slot of a multilabel field, padding 0 after it).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skseqrec.features import EncodedItems, ItemFeatures
+    >>> items = pd.DataFrame({"item_id": [1, 2, 3], "genres": ["Drama|Comedy", "Drama", "War"],
+    ...                       "year": [1990, 2000, 2010]})
+    >>> encoded = ItemFeatures().fit(items).encode([1, 7])  # item 7 has no metadata row
+    >>> isinstance(encoded, EncodedItems), encoded.n_without_metadata
+    (True, 1)
+    >>> encoded.codes["genres"]  # two labels of item 1; "missing" (1) for item 7
+    array([[3, 2],
+           [1, 0]])
+    >>> encoded.values["year"]  # standardised; 0.0 where missing
+    array([-1.2247,  0.    ], dtype=float32)
     """
 
     codes: dict

@@ -39,7 +39,23 @@ __all__ = [
 
 
 class Interval:
-    """A number in ``[low, high]`` (bounds optional; ``closed`` says which are inclusive)."""
+    """A number in ``[low, high]`` (bounds optional; ``closed`` says which are inclusive).
+
+    Examples
+    --------
+    >>> from skseqrec.params import Interval
+    >>> dropout = Interval(float, 0.0, 1.0, closed="left")
+    >>> dropout.check("dropout_rate", 0.2)  # passes silently
+    >>> dropout.check("dropout_rate", 1.0)
+    Traceback (most recent call last):
+    ...
+    skseqrec.exceptions.InvalidParameterError: dropout_rate must be in [0.0, 1.0), got 1.0.
+    >>> Interval(int, 1, allow_none=True).check("patience", None)
+    >>> Interval(int, 1).check("epochs", 2.0)
+    Traceback (most recent call last):
+    ...
+    skseqrec.exceptions.InvalidParameterError: epochs must be an int, got 2.0 (float).
+    """
 
     def __init__(self, kind, low=None, high=None, *, closed="both", allow_none=False):
         self.kind, self.low, self.high, self.closed, self.allow_none = (
@@ -82,7 +98,19 @@ class Interval:
 
 
 class Options:
-    """One of a fixed set of values."""
+    """One of a fixed set of values.
+
+    Examples
+    --------
+    >>> from skseqrec.params import Options
+    >>> optimizer = Options("adam", "adamw")
+    >>> optimizer.check("optimizer", "adamw")
+    >>> optimizer.check("optimizer", "sgd")
+    Traceback (most recent call last):
+    ...
+    skseqrec.exceptions.InvalidParameterError: optimizer must be one of ['adam', 'adamw'],
+    got 'sgd'.
+    """
 
     def __init__(self, *options):
         self.options = options
@@ -101,7 +129,18 @@ class Options:
 
 
 class Boolean:
-    """``True`` or ``False`` (numpy booleans too)."""
+    """``True`` or ``False`` (numpy booleans too).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skseqrec.params import Boolean
+    >>> Boolean().check("warm_start", np.True_)
+    >>> Boolean().check("warm_start", 1)
+    Traceback (most recent call last):
+    ...
+    skseqrec.exceptions.InvalidParameterError: warm_start must be True or False, got 1.
+    """
 
     def check(self, name, value):
         if not isinstance(value, (bool, np.bool_)):
@@ -109,7 +148,20 @@ class Boolean:
 
 
 class RandomState:
-    """None, an int or a numpy ``RandomState``."""
+    """None, an int or a numpy ``RandomState``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skseqrec.params import RandomState
+    >>> for seed in (None, 0, np.random.RandomState(0)):
+    ...     RandomState().check("random_state", seed)
+    >>> RandomState().check("random_state", "0")
+    Traceback (most recent call last):
+    ...
+    skseqrec.exceptions.InvalidParameterError: random_state must be None, an int or a numpy
+    RandomState, got '0'.
+    """
 
     def check(self, name, value):
         if value is None or (
@@ -123,7 +175,17 @@ class RandomState:
 
 
 class String:
-    """A non-empty string."""
+    """A non-empty string.
+
+    Examples
+    --------
+    >>> from skseqrec.params import String
+    >>> String().check("user_col", "user_id")
+    >>> String().check("user_col", "")
+    Traceback (most recent call last):
+    ...
+    skseqrec.exceptions.InvalidParameterError: user_col must be a non-empty string, got ''.
+    """
 
     def check(self, name, value):
         if not isinstance(value, str) or not value:
@@ -131,7 +193,22 @@ class String:
 
 
 class Device:
-    """``"auto"``, a device string or a ``torch.device``."""
+    """``"auto"``, a device string or a ``torch.device``.
+
+    Only the type is checked here; whether the device exists is decided at ``fit``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skseqrec.params import Device
+    >>> for device in ("auto", "cpu", torch.device("cpu")):
+    ...     Device().check("device", device)
+    >>> Device().check("device", 0)
+    Traceback (most recent call last):
+    ...
+    skseqrec.exceptions.InvalidParameterError: device must be 'auto', a device string or a
+    torch.device, got 0.
+    """
 
     def check(self, name, value):
         import torch
@@ -144,7 +221,19 @@ class Device:
 
 
 class Callbacks:
-    """None or a list of :class:`~skseqrec.training.Callback` objects."""
+    """None or a list of :class:`~skseqrec.training.Callback` objects.
+
+    Examples
+    --------
+    >>> from skseqrec.params import Callbacks
+    >>> from skseqrec.training import TimeBudget
+    >>> Callbacks().check("callbacks", [TimeBudget(60)])
+    >>> Callbacks().check("callbacks", [TimeBudget(60), "early_stopping"])
+    Traceback (most recent call last):
+    ...
+    skseqrec.exceptions.InvalidParameterError: callbacks[1] must be a
+    skseqrec.training.Callback, got 'early_stopping' (str).
+    """
 
     def check(self, name, value):
         from .training import Callback
@@ -164,7 +253,24 @@ class Callbacks:
 
 
 class TupleOf:
-    """A non-empty list or tuple whose every element passes ``checker``."""
+    """A non-empty list or tuple whose every element passes ``checker``.
+
+    Examples
+    --------
+    >>> from skseqrec.params import Interval, TupleOf
+    >>> sizes = TupleOf(Interval(int, 1))
+    >>> sizes.check("hidden_layer_sizes", (64, 32))
+    >>> sizes.check("hidden_layer_sizes", (64, 0))
+    Traceback (most recent call last):
+    ...
+    skseqrec.exceptions.InvalidParameterError: hidden_layer_sizes[1] must be in [1, inf],
+    got 0.
+    >>> sizes.check("hidden_layer_sizes", ())
+    Traceback (most recent call last):
+    ...
+    skseqrec.exceptions.InvalidParameterError: hidden_layer_sizes must be a non-empty list or
+    tuple, got ().
+    """
 
     def __init__(self, checker):
         self.checker = checker
@@ -177,7 +283,20 @@ class TupleOf:
 
 
 class AnyOf:
-    """Passes when any of the given checkers passes (e.g. ``True``/``False`` or an int)."""
+    """Passes when any of the given checkers passes (e.g. ``True``/``False`` or an int).
+
+    Examples
+    --------
+    >>> from skseqrec.params import AnyOf, Boolean, Interval
+    >>> verbose = AnyOf(Boolean(), Interval(int, 0), description="True, False or an int >= 0")
+    >>> verbose.check("verbose", True)
+    >>> verbose.check("verbose", 2)
+    >>> verbose.check("verbose", -1)
+    Traceback (most recent call last):
+    ...
+    skseqrec.exceptions.InvalidParameterError: verbose must be True, False or an int >= 0,
+    got -1.
+    """
 
     def __init__(self, *checkers, description: str):
         self.checkers = checkers

@@ -153,6 +153,24 @@ class Holdout:
         The targets' ``y`` when the sequences carry it.
     target_times : ndarray or None
         The targets' times.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skseqrec.data import build_sequences
+    >>> from skseqrec.protocol import Holdout, last_event_holdout
+    >>> sequences = build_sequences(user_codes=np.array([1, 1, 1, 2, 2, 3]),
+    ...                             item_codes=np.array([4, 5, 6, 4, 6, 5]),
+    ...                             times=np.arange(6))
+    >>> train, holdout = last_event_holdout(sequences)  # user 3 has a single event
+    >>> len(holdout), holdout.targets.tolist(), holdout.target_times.tolist()
+    (2, [6, 6], [2, 4])
+    >>> holdout.history.items.tolist(), holdout.history.offsets.tolist()
+    ([4, 5, 4], [0, 2, 3])
+    >>> cold = Holdout(build_sequences(np.array([1, 1]), np.array([0, 7]), np.array([0, 1])),
+    ...                targets=np.array([3]))
+    >>> cold.known_history().history.items.tolist()  # code 0: an item unknown to the model
+    [7]
     """
 
     history: Sequences
@@ -369,7 +387,27 @@ def standard_error(ranked, targets, metric: str, k: int) -> float:
 
 @dataclass
 class ProtocolScores:
-    """Metric values of one evaluation and the counts behind them."""
+    """Metric values of one evaluation and the counts behind them.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skseqrec import PopularityRecommender
+    >>> from skseqrec.protocol import ProtocolScores, frame_holdout, score_holdout
+    >>> X = pd.DataFrame({"user_id": [1, 1, 2, 2, 3, 3],
+    ...                   "item_id": ["a", "b", "a", "b", "b", "z"],
+    ...                   "timestamp": [0, 1, 0, 1, 0, 1]})
+    >>> est = PopularityRecommender().fit(X[X["timestamp"] == 0])  # "z" is unknown to it
+    >>> holdout = frame_holdout(est, X)  # each user's last row is the target
+    >>> scores = score_holdout(est, holdout, metrics=("hit_rate", "ndcg"), ks=(1,))
+    >>> isinstance(scores, ProtocolScores), scores.values
+    (True, {'hit_rate@1': 0.667, 'ndcg@1': 0.667})
+    >>> scores.n_users, scores.n_cold_targets, scores.n_evaluated_users
+    (3, 1, 3)
+    >>> excluded = score_holdout(est, holdout, cold_targets="exclude", warn=False)
+    >>> excluded.values, excluded.n_evaluated_users
+    ({'ndcg@10': 1.0}, 2)
+    """
 
     values: dict
     n_users: int

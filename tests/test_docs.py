@@ -367,3 +367,18 @@ def test_examples_of_the_page_run(page, tmp_path, monkeypatch, capsys):
     )
     report = capsys.readouterr().out
     assert result.failed == 0, report
+
+
+def test_every_public_class_has_a_doctest_example():
+    """Every class of a public ``__all__`` has a ``>>>`` example in its own docstring (not
+    one inherited from a base class), which pytest runs as a doctest (``--doctest-modules``
+    in setup.cfg)."""
+    missing = set()
+    for module_name, name in public_names():
+        obj = resolve(module_name, name)
+        if inspect.isclass(obj) and ">>>" not in (vars(obj).get("__doc__") or ""):
+            missing.add(f"{obj.__module__}.{obj.__qualname__}")
+    assert not missing, (
+        f"public classes without a docstring example: {sorted(missing)}; add an 'Examples' "
+        "section with a short doctest to each."
+    )

@@ -27,6 +27,24 @@ class CandidateLists:
         Slot of each list's target (training lists only).
     masked : ndarray of bool, shape (n_lists, L), or None
         Slots always shown to the ranker without their id part (as cold items are).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skseqrec.data.candidates import CandidateLists
+    >>> lists = CandidateLists(
+    ...     user_vectors=np.zeros((2, 4), np.float32),
+    ...     items=np.array([[3, 1, 2], [2, 5, 0]]),  # 0: an empty slot
+    ...     scores=np.array([[0.9, 0.5, 0.1], [0.7, 0.2, 0.0]], np.float32),
+    ...     ranks=np.array([[1, 2, 3], [1, 2, 0]]),
+    ...     positives=np.array([0, 1]))
+    >>> len(lists), lists.select([1]).items.tolist()
+    (2, [[2, 5, 0]])
+    >>> wider = CandidateLists(np.ones((1, 4), np.float32), np.array([[4, 5, 6, 7]]),
+    ...                        np.ones((1, 4), np.float32), np.array([[1, 2, 3, 4]]))
+    >>> both = CandidateLists.concat([lists, wider])  # narrower lists are padded
+    >>> both.items.tolist(), both.positives
+    ([[3, 1, 2, 0], [2, 5, 0, 0], [4, 5, 6, 7]], None)
     """
 
     user_vectors: np.ndarray
@@ -98,6 +116,18 @@ class ItemSide:
         Normalised values of numeric fields (None for the others).
     metadata_sizes : list of int
         Number of codes of each field.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skseqrec.data.candidates import ItemSide
+    >>> side = ItemSide(
+    ...     vectors=np.array([[0, 0], [1, 0], [0, 1], [0, 0]], np.float32),
+    ...     popularity=np.array([0.0, 1.0, 0.5, 0.0], np.float32),
+    ...     unknown=np.array([True, False, False, True]),  # row 0: padding; item 3: cold
+    ...     max_rank=2)
+    >>> side.n_items, side.unknown[1:].tolist(), side.metadata_sizes
+    (3, [False, False, True], [])
     """
 
     vectors: np.ndarray

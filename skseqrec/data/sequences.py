@@ -41,6 +41,23 @@ class Sequences:
         Position of each event in the source frame.
     weights : ndarray of float32 or None
         Per-event target (soft label or rating), same order as ``items``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skseqrec.data import Sequences, build_sequences
+    >>> s = build_sequences(user_codes=np.array([1, 1, 2, 1]), item_codes=np.array([5, 6, 7, 8]),
+    ...                     times=np.array([0, 1, 0, 2]))
+    >>> isinstance(s, Sequences), len(s), s.n_events
+    (True, 2, 4)
+    >>> s.users.tolist(), s.offsets.tolist(), s.lengths.tolist()
+    ([1, 2], [0, 3, 4], [3, 1])
+    >>> s.items[s.offsets[0]:s.offsets[1]].tolist()  # user 1's items, oldest first
+    [5, 6, 8]
+    >>> s.padded(2).tolist()  # the two most recent events, left-padded with 0
+    [[6, 8], [0, 7]]
+    >>> s.drop_last().items.tolist(), s.select([1]).users.tolist()
+    ([5, 6], [2])
     """
 
     users: np.ndarray

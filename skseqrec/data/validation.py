@@ -29,6 +29,21 @@ class Interactions:
         Optional per-row target.
     user_dtype, item_dtype : dtype
         The dtypes of the caller's id columns, restored in every output frame.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skseqrec.data import Interactions, check_interactions
+    >>> X = pd.DataFrame({"user_id": [1, 1, 2], "item_id": ["a", "b", "a"],
+    ...                   "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02",
+    ...                                                "2024-01-01"])})
+    >>> data = check_interactions(X, y=[1, 0, 1])
+    >>> isinstance(data, Interactions), len(data)
+    (True, 3)
+    >>> data.users.tolist(), data.items.tolist(), data.y.tolist()
+    ([1, 1, 2], ['a', 'b', 'a'], [1.0, 0.0, 1.0])
+    >>> int(data.times[1] - data.times[0])  # one day in nanoseconds
+    86400000000000
     """
 
     users: object

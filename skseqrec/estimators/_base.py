@@ -53,6 +53,30 @@ class BaseRecommender(BaseEstimator):
     Class flags: ``_predicts_ratings`` (a regressor: ``predict`` returns ratings, no
     ``predict_proba``, ``y`` required) and ``_uses_times`` (the model reads the time
     column at scoring time).
+
+    Examples
+    --------
+    Every recommender of skseqrec is one, and shares its methods:
+
+    >>> import pandas as pd
+    >>> from skseqrec.estimators import BaseRecommender, PopularityRecommender
+    >>> issubclass(PopularityRecommender, BaseRecommender)
+    True
+    >>> X = pd.DataFrame({"user_id": [1, 1, 2, 2, 3, 3],
+    ...                   "item_id": ["a", "b", "b", "c", "b", "c"],
+    ...                   "timestamp": [0, 1, 2, 3, 4, 5]})
+    >>> est = PopularityRecommender().fit(X)
+    >>> est.classes_.tolist(), est.n_items_
+    (['a', 'b', 'c'], 3)
+    >>> est.recommend(X, top_k=1)  # seen items are excluded
+       user_id item_id     score  rank
+    0        1       c  0.666667     1
+    1        2       a  0.333333     1
+    2        3       a  0.333333     1
+    >>> list(est.predict(X)), est.predict_proba(X).shape
+    (['b', 'b', 'b', 'b', 'b', 'b'], (6, 3))
+    >>> est.score(X)  # NDCG@10 of each user's last row given the rows before it
+    1.0
     """
 
     _doc_link_module = "skseqrec"

@@ -351,6 +351,24 @@ default="uniform"
     ``_n_special`` (special input tokens after the catalogue, codes ``n_items + 1, ...``,
     e.g. BERT4Rec's ``[MASK]``), ``_requires_y``, ``_predicts_ratings`` and ``_y_range``.
     Item code 0 is padding everywhere; sequences are left-padded.
+
+    Examples
+    --------
+    A combination no preset has: LiGR blocks with RMSNorm and rotary positions, trained
+    with a sampled softmax:
+
+    >>> from skseqrec.datasets import make_sequential_world
+    >>> from skseqrec.estimators import TransformerRecommender
+    >>> X = make_sequential_world(n_users=30, n_items=40, random_state=0)
+    >>> est = TransformerRecommender(block="ligr", norm="rms", positional="rope",
+    ...                              loss="sampled_softmax", num_negatives=8,
+    ...                              hidden_units=16, num_heads=2, epochs=2).fit(X)
+    >>> type(est.module_.blocks[0]).__name__, est.item_embeddings_.shape
+    ('LiGRBlock', (40, 16))
+    >>> est.recommend(X, top_k=3).shape  # 3 items for each of the 30 users
+    (90, 4)
+    >>> est.history_[["epoch", "step"]].values.tolist()
+    [[1, 1], [2, 2]]
     """
 
     _param_specs: dict = TRANSFORMER_PARAMS

@@ -27,6 +27,20 @@ class MultiHeadSelfAttention(nn.Module):
     position_bias : RelativePositionBias or None
         Learned scalar per query-key offset, added to the attention logits (the mask still
         decides which keys are visible).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skseqrec.nn import MultiHeadSelfAttention, SequenceContext
+    >>> _ = torch.manual_seed(0)
+    >>> attention = MultiHeadSelfAttention(d_model=8, n_heads=2)
+    >>> context = SequenceContext.from_items(torch.tensor([[0, 3, 5], [2, 4, 1]]))
+    >>> x = torch.randn(2, 3, 8)
+    >>> attention(x, context).shape
+    torch.Size([2, 3, 8])
+    >>> last = attention(x, context, last_only=True)  # what inference needs
+    >>> last.shape, torch.allclose(last, attention(x, context)[:, -1:], atol=1e-6)
+    (torch.Size([2, 1, 8]), True)
     """
 
     def __init__(

@@ -24,7 +24,19 @@ ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU, "swiglu": None}
 
 
 class FeedForward(nn.Module):
-    """Position-wise FFN ``W2 dropout(act(W1 x))`` with a hidden size of ``mult * d``."""
+    """Position-wise FFN ``W2 dropout(act(W1 x))`` with a hidden size of ``mult * d``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from skseqrec.nn import FeedForward
+    >>> ffn = FeedForward(8, mult=2, activation=nn.ReLU)
+    >>> ffn(torch.randn(2, 5, 8)).shape
+    torch.Size([2, 5, 8])
+    >>> ffn.net[0]
+    Linear(in_features=8, out_features=16, bias=True)
+    """
 
     def __init__(self, d_model: int, mult: int = 4, dropout: float = 0.0, activation=nn.GELU):
         super().__init__()
@@ -71,6 +83,29 @@ class PreNormBlock(nn.Module):
         Learned relative-position bias added to the attention logits.
     bias : bool, default=True
         Biases of the attention projections.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skseqrec.nn import PreNormBlock, SequenceContext
+    >>> _ = torch.manual_seed(0)
+    >>> block = PreNormBlock(d_model=8, n_heads=2, dropout=0.0)
+    >>> context = SequenceContext.from_items(torch.tensor([[0, 3, 5], [2, 4, 1]]))
+    >>> x = torch.randn(2, 3, 8)
+    >>> block(x, context).shape
+    torch.Size([2, 3, 8])
+    >>> last = block(x, context, last_only=True)  # the last position only, for inference
+    >>> last.shape, torch.allclose(last, block(x, context)[:, -1:], atol=1e-6)
+    (torch.Size([2, 1, 8]), True)
+
+    The "modern" block (RMSNorm, SwiGLU, rotary positions over heads of size 4):
+
+    >>> from torch import nn
+    >>> from skseqrec.nn import RotaryEmbedding
+    >>> modern = PreNormBlock(8, 2, 0.0, norm=nn.RMSNorm, activation="swiglu",
+    ...                       rotary=RotaryEmbedding(head_dim=4), bias=False)
+    >>> modern(x, context).shape, type(modern.feed_forward).__name__
+    (torch.Size([2, 3, 8]), 'SwiGLU')
     """
 
     def __init__(
@@ -105,7 +140,18 @@ class PreNormBlock(nn.Module):
 
 
 class SwiGLU(nn.Module):
-    """``W2 dropout(SiLU(W1 x) * W3 x)`` with a hidden size of ``mult * d`` and no bias."""
+    """``W2 dropout(SiLU(W1 x) * W3 x)`` with a hidden size of ``mult * d`` and no bias.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skseqrec.nn import SwiGLU
+    >>> ffn = SwiGLU(8, mult=2)
+    >>> ffn(torch.randn(2, 5, 8)).shape
+    torch.Size([2, 5, 8])
+    >>> sum(p.numel() for p in ffn.parameters())  # 8 * (2 * 16) + 16 * 8, no biases
+    384
+    """
 
     def __init__(self, d_model: int, mult: int = 4, dropout: float = 0.0):
         super().__init__()
@@ -125,6 +171,19 @@ class LiGRBlock(nn.Module):
     ``out = h + sigmoid(G2 h) * Dropout(SwiGLU(LN2(h)))``. The gates read the
     un-normalised residual stream. ``activation`` other than ``"swiglu"`` (the paper's)
     swaps the feed-forward; ``rotary``/``position_bias`` as in :class:`PreNormBlock`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skseqrec.nn import LiGRBlock, SequenceContext
+    >>> _ = torch.manual_seed(0)
+    >>> block = LiGRBlock(d_model=8, n_heads=2, dropout=0.0)
+    >>> context = SequenceContext.from_items(torch.tensor([[0, 3, 5], [2, 4, 1]]))
+    >>> x = torch.randn(2, 3, 8)
+    >>> block(x, context).shape, block(x, context, last_only=True).shape
+    (torch.Size([2, 3, 8]), torch.Size([2, 1, 8]))
+    >>> block.attn_gate, type(block.feed_forward).__name__
+    (Linear(in_features=8, out_features=8, bias=True), 'SwiGLU')
     """
 
     def __init__(
@@ -168,6 +227,21 @@ class PostNormBlock(nn.Module):
     Queries are normalised, keys/values are not; the attention residual is added to the
     normalised queries; then ``LN -> FFN (ReLU)`` with a residual to its normalised input.
     The norm, activation, width and positional options are those of :class:`PreNormBlock`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skseqrec.nn import PostNormBlock, SequenceContext
+    >>> _ = torch.manual_seed(0)
+    >>> block = PostNormBlock(d_model=8, n_heads=2, dropout=0.0)
+    >>> context = SequenceContext.from_items(torch.tensor([[0, 3, 5], [2, 4, 1]]))
+    >>> block(torch.randn(2, 3, 8), context).shape
+    torch.Size([2, 3, 8])
+    >>> block.feed_forward.net[:2]  # SASRec's feed-forward: ReLU, width d_model
+    Sequential(
+      (0): Linear(in_features=8, out_features=8, bias=True)
+      (1): ReLU()
+    )
     """
 
     def __init__(

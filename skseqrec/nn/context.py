@@ -28,6 +28,20 @@ class SequenceContext:
         0 for the first real event of the row; padding gets 0.
     timestamps : Tensor (B, L) or None
         Event times when the model uses them (HSTU).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skseqrec.nn import SequenceContext
+    >>> context = SequenceContext.from_items(torch.tensor([[0, 4, 7], [3, 5, 9]]))
+    >>> context.valid.tolist()
+    [[False, True, True], [True, True, True]]
+    >>> context.positions_from_end.tolist(), context.positions_from_start.tolist()
+    ([[0, 1, 0], [2, 1, 0]], [[0, 0, 1], [0, 1, 2]])
+    >>> context.attn_mask.shape
+    torch.Size([2, 1, 3, 3])
+    >>> context.attn_mask[0, 0].int().tolist()  # causal; the padding query sees itself only
+    [[1, 0, 0], [0, 1, 0], [0, 1, 1]]
     """
 
     valid: torch.Tensor

@@ -47,6 +47,23 @@ class SequenceEncoder(nn.Module):
         BERT4Rec's mask token; they are never scored.
     init : {"normal", "xavier"}, default="normal"
         Weight initialisation, see :meth:`reset_parameters`.
+
+    Examples
+    --------
+    :func:`~skseqrec.nn.build_encoder` builds one from component names; by hand:
+
+    >>> import torch
+    >>> from skseqrec.nn import LearnablePositionalEmbedding, PreNormBlock, SequenceEncoder
+    >>> _ = torch.manual_seed(0)
+    >>> encoder = SequenceEncoder(n_items=10, d_model=8, blocks=[PreNormBlock(8, 2, 0.0)],
+    ...                           positional=LearnablePositionalEmbedding(max_len=4, d_model=8))
+    >>> items = torch.tensor([[0, 0, 3, 4], [1, 2, 3, 4]])  # left-padded codes, 0 = padding
+    >>> hidden = encoder(items)
+    >>> hidden.shape, hidden[0, :2].abs().sum().item()  # padding positions are zero
+    (torch.Size([2, 4, 8]), 0.0)
+    >>> last = encoder.eval().encode_last(items)  # the state after each row's latest event
+    >>> last.shape, encoder.score_all(last).shape  # a score for each of the 10 items
+    (torch.Size([2, 8]), torch.Size([2, 10]))
     """
 
     def __init__(
@@ -187,6 +204,20 @@ class RatingModel(nn.Module):
     encoder : SequenceEncoder
     mean : float
         Global mean rating (a buffer, saved with the weights).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skseqrec.nn import RatingModel, build_encoder
+    >>> _ = torch.manual_seed(0)
+    >>> encoder = build_encoder(10, d_model=8, n_blocks=1, n_heads=2, dropout=0.0, max_len=5)
+    >>> model = RatingModel(encoder, mean=3.5).eval()
+    >>> hidden = model.encode_last(torch.tensor([[0, 2, 7]]))
+    >>> model.score_all(hidden).shape
+    torch.Size([1, 10])
+    >>> rating = model.score_items(hidden, torch.tensor([[4]]))  # item 4 after items 2, 7
+    >>> round(rating.item(), 1)  # untrained: about the mean
+    3.5
     """
 
     def __init__(self, encoder: SequenceEncoder, mean: float = 0.0):

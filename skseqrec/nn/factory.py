@@ -217,6 +217,28 @@ class Objective:
     exclude_history_negatives : bool
         Redraw per-position negatives that are in the row's own window (the original
         SASRec); needs ``negative_sampling="uniform"``.
+
+    Examples
+    --------
+    Every position of a left-padded batch predicts the next item:
+
+    >>> import math
+    >>> import torch
+    >>> from skseqrec.nn import Objective, build_encoder
+    >>> _ = torch.manual_seed(0)
+    >>> encoder = build_encoder(20, d_model=8, n_blocks=1, n_heads=2, dropout=0.0, max_len=4)
+    >>> items = torch.tensor([[0, 3, 4, 5], [6, 7, 8, 9]])
+    >>> hidden = encoder(items[:, :-1])
+    >>> targets, valid = items[:, 1:], items[:, :-1] > 0
+    >>> loss = Objective(loss="softmax")(encoder, hidden, targets, valid, generator=None)
+    >>> loss.shape, round(loss.item(), 1), round(math.log(20), 1)  # untrained: log(n_items)
+    (torch.Size([]), 3.0, 3.0)
+    >>> sampled = Objective(loss="sampled_softmax", num_negatives=4)
+    >>> generator = torch.Generator().manual_seed(0)
+    >>> loss = sampled(encoder, hidden, targets, valid, generator=generator)
+    >>> loss.backward()  # gradients for the encoder's weights
+    >>> encoder.item_embedding.weight.grad.shape
+    torch.Size([21, 8])
     """
 
     loss: str = "bce"

@@ -27,7 +27,21 @@ def time_gap_buckets(gaps: torch.Tensor, n_buckets: int = 129, log_base: float =
 
 
 class RelativePositionBias(nn.Module):
-    """A learned scalar per offset ``j - i`` in ``[-(max_len - 1), max_len - 1]``."""
+    """A learned scalar per offset ``j - i`` in ``[-(max_len - 1), max_len - 1]``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skseqrec.nn import RelativePositionBias, SequenceContext
+    >>> bias = RelativePositionBias(max_len=4)
+    >>> with torch.no_grad():  # weight[offset + max_len - 1] = offset, to show the layout
+    ...     _ = bias.weight.copy_(torch.arange(-3.0, 4.0))
+    >>> context = SequenceContext.from_items(torch.tensor([[1, 2, 3]]))
+    >>> bias(context).shape
+    torch.Size([1, 1, 3, 3])
+    >>> bias(context)[0, 0].tolist()  # row i (query), column j (key): j - i
+    [[0.0, 1.0, 2.0], [-1.0, 0.0, 1.0], [-2.0, -1.0, 0.0]]
+    """
 
     def __init__(self, max_len: int):
         super().__init__()
@@ -48,6 +62,20 @@ class TimeGapBias(nn.Module):
     HSTU's code uses the *next* event's timestamp for the query (the target's timestamp at
     the last position), which a recommender serving a request does not have; here each
     query uses its own event's timestamp, so training and serving see the same quantity.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skseqrec.nn import SequenceContext, TimeGapBias
+    >>> bias = TimeGapBias()
+    >>> with torch.no_grad():  # weight[b] = b, to show each gap's bucket
+    ...     _ = bias.weight.copy_(torch.arange(129.0))
+    >>> times = torch.tensor([[0, 60, 86400]])  # seconds: now, a minute later, a day later
+    >>> context = SequenceContext.from_items(torch.tensor([[1, 2, 3]]), timestamps=times)
+    >>> bias(context).shape
+    torch.Size([1, 1, 3, 3])
+    >>> bias(context)[0, 0].tolist()
+    [[0.0, 13.0, 37.0], [13.0, 0.0, 37.0], [37.0, 37.0, 0.0]]
     """
 
     def __init__(self, n_buckets: int = 129, log_base: float = 0.301):
@@ -82,6 +110,20 @@ class HSTUBlock(nn.Module):
         Rotary positions applied to queries and keys.
     norm : {"layer", "rms"}, default="layer"
         Affine-free LayerNorm (the paper's) or RMSNorm for the two norms.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skseqrec.nn import HSTUBlock, SequenceContext
+    >>> _ = torch.manual_seed(0)
+    >>> block = HSTUBlock(d_model=8, n_heads=2, dropout=0.0, max_len=3)
+    >>> items = torch.tensor([[0, 3, 5], [2, 4, 1]])
+    >>> times = torch.tensor([[0, 0, 60], [0, 3600, 3660]])
+    >>> context = SequenceContext.from_items(items, timestamps=times)
+    >>> block(torch.randn(2, 3, 8), context).shape
+    torch.Size([2, 3, 8])
+    >>> HSTUBlock(8, 2, 0.0, max_len=3, use_time=False).time_bias is None  # no times needed
+    True
     """
 
     def __init__(

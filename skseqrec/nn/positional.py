@@ -21,6 +21,18 @@ class LearnablePositionalEmbedding(nn.Module):
         ``True``: position 0 is the most recent event (with left padding this is what the
         original SASRec's fixed-width positions amount to; eSASRec's inverse positions).
         ``False``: position 0 is the user's first event in the window.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skseqrec.nn import LearnablePositionalEmbedding, SequenceContext
+    >>> positions = LearnablePositionalEmbedding(max_len=3, d_model=4)
+    >>> context = SequenceContext.from_items(torch.tensor([[0, 7, 9]]))
+    >>> out = positions(context)
+    >>> out.shape, out[0, 0].tolist()  # padding gets no position
+    (torch.Size([1, 3, 4]), [0.0, 0.0, 0.0, 0.0])
+    >>> torch.equal(out[0, 2], positions.embedding.weight[0])  # the latest event: position 0
+    True
     """
 
     def __init__(self, max_len: int, d_model: int, *, from_end: bool = True):
@@ -34,7 +46,20 @@ class LearnablePositionalEmbedding(nn.Module):
 
 
 class NoPositionalEmbedding(nn.Module):
-    """No absolute position (for relative schemes such as RoPE)."""
+    """No absolute position (for relative schemes such as RoPE).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skseqrec.nn import NoPositionalEmbedding, SequenceContext, build_encoder
+    >>> context = SequenceContext.from_items(torch.tensor([[0, 7, 9]]))
+    >>> NoPositionalEmbedding()(context) is None  # nothing is added to the item embeddings
+    True
+    >>> encoder = build_encoder(10, d_model=8, n_blocks=1, n_heads=2, dropout=0.0, max_len=5,
+    ...                         positional="rope")
+    >>> type(encoder.positional).__name__
+    'NoPositionalEmbedding'
+    """
 
     def forward(self, context: SequenceContext):
         return None
@@ -54,6 +79,27 @@ class RotaryEmbedding(nn.Module):
     head_dim : int
         Even size of each head.
     base : float, default=10000.0
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skseqrec.nn import RotaryEmbedding, SequenceContext
+    >>> _ = torch.manual_seed(0)
+    >>> rope = RotaryEmbedding(head_dim=4)
+    >>> context = SequenceContext.from_items(torch.tensor([[5, 6, 7]]))
+    >>> x = torch.randn(1, 2, 3, 4)  # (B, H, L, dh)
+    >>> rotated = rope(x, context)
+    >>> rotated.shape, torch.allclose(rotated.norm(dim=-1), x.norm(dim=-1))  # a rotation
+    (torch.Size([1, 2, 3, 4]), True)
+
+    The product of a rotated query and key depends on their offset only:
+
+    >>> pair = torch.randn(1, 1, 2, 4)  # a query and a key
+    >>> def score(m, n):
+    ...     q, k = rope(pair, context, positions=torch.tensor([[m, n]]))[0, 0]
+    ...     return (q @ k).item()
+    >>> abs(score(0, 1) - score(5, 6)) < 1e-5, abs(score(0, 1) - score(0, 3)) < 1e-5
+    (True, False)
     """
 
     def __init__(self, head_dim: int, base: float = 10000.0):

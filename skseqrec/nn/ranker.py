@@ -32,6 +32,18 @@ class MetadataEncoder(nn.Module):
     fields : sequence of (n_codes, numeric)
         One entry per field, in a fixed order.
     dim : int
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skseqrec.nn.ranker import MetadataEncoder
+    >>> _ = torch.manual_seed(0)
+    >>> encoder = MetadataEncoder([(6, False), (4, True)], dim=3)  # genres, a numeric year
+    >>> genres = torch.tensor([[2, 3], [4, 0], [4, 4]])  # two genres; one (0 pads); the same
+    >>> years = torch.tensor([[2], [3], [3]])  # year buckets
+    >>> vectors = encoder([genres, years], [None, torch.tensor([-0.5, 1.0, 1.0])])
+    >>> vectors.shape, torch.allclose(vectors[1], vectors[2])  # padding codes are ignored
+    (torch.Size([3, 3]), True)
     """
 
     def __init__(self, fields: Sequence[tuple[int, bool]], dim: int):
@@ -108,6 +120,23 @@ class PairRanker(nn.Module):
         Mean and standard deviation of the retriever's candidate scores at fit time.
     hidden_layer_sizes : sequence of int
     dropout_rate : float
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skseqrec.nn.ranker import PairRanker
+    >>> _ = torch.manual_seed(0)
+    >>> vectors = torch.randn(5, 4)
+    >>> vectors[[0, 4]] = 0.0  # row 0: padding; item 4: unknown to the retriever
+    >>> ranker = PairRanker(vectors, popularity=torch.tensor([0.0, 1.0, 0.6, 0.3, 0.0]),
+    ...                     unknown=torch.tensor([True, False, False, False, True]),
+    ...                     max_rank=3, hidden_layer_sizes=(8,))
+    >>> users = torch.randn(2, 4)
+    >>> items = torch.tensor([[1, 2, 3], [4, 2, 0]])  # code 0: an empty slot
+    >>> scores = torch.tensor([[2.0, 1.0, 0.5], [0.0, 1.5, 0.0]])
+    >>> ranks = torch.tensor([[1, 2, 3], [0, 1, 0]])
+    >>> ranker(users, items, scores, ranks).tolist()  # untrained: the retriever's scores
+    [[2.0, 1.0, 0.5], [0.0, 1.5, 0.0]]
     """
 
     def __init__(

@@ -129,6 +129,25 @@ class EarlyStopping(Callback):
     ----------
     best, best_epoch, best_step
         The best value and where it was recorded.
+
+    Examples
+    --------
+    The estimators add one from ``early_stopping_patience``; an own instance monitors the
+    ``X_valid`` passed to ``fit``:
+
+    >>> from skseqrec import SASRecClassifierEstimator
+    >>> from skseqrec.datasets import make_sequential_world
+    >>> X = make_sequential_world(n_users=30, n_items=20, random_state=0)
+    >>> from skseqrec.model_selection import LeaveLastOut
+    >>> from skseqrec.training import EarlyStopping
+    >>> train, valid = next(LeaveLastOut().split(X))
+    >>> stop = EarlyStopping("valid_ndcg@10", patience=2)
+    >>> est = SASRecClassifierEstimator(hidden_units=16, epochs=50, callbacks=[stop])
+    >>> est = est.fit(X.iloc[train], X_valid=X.iloc[valid])
+    >>> est.stop_reason_
+    'early stopping: valid_ndcg@10 did not improve for 2 epochs (best ... at epoch ..., step ...)'
+    >>> stop.best_epoch == est.best_epoch_  # the weights of that epoch were restored
+    True
     """
 
     def __init__(
@@ -233,6 +252,19 @@ class TimeBudget(Callback):
     ----------
     seconds : float
         Training budget in wall-clock seconds (validation time included).
+
+    Examples
+    --------
+    >>> from skseqrec import SASRecClassifierEstimator
+    >>> from skseqrec.datasets import make_sequential_world
+    >>> X = make_sequential_world(n_users=30, n_items=20, random_state=0)
+    >>> from skseqrec.training import TimeBudget
+    >>> est = SASRecClassifierEstimator(hidden_units=16, epochs=1000,
+    ...                                 callbacks=[TimeBudget(seconds=0.2)]).fit(X)
+    >>> est.stop_reason_
+    'time budget: ... s spent of 0.2 s after ... epochs'
+    >>> est.n_epochs_ < 1000
+    True
     """
 
     def __init__(self, seconds: float):
@@ -271,6 +303,23 @@ class Checkpoint(Callback):
     ----------
     saved_epochs : list of int
         Epochs whose weights were written, in order (the file holds the last one).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import torch
+    >>> from skseqrec import SASRecClassifierEstimator
+    >>> from skseqrec.datasets import make_sequential_world
+    >>> X = make_sequential_world(n_users=30, n_items=20, random_state=0)
+    >>> from skseqrec.training import Checkpoint
+    >>> path = os.path.join(tempfile.mkdtemp(), "weights.pt")
+    >>> checkpoint = Checkpoint(path)  # monitor="valid_ndcg@10": only the best epochs
+    >>> est = SASRecClassifierEstimator(hidden_units=16, epochs=3,
+    ...                                 callbacks=[checkpoint]).fit(X)
+    >>> checkpoint.saved_epochs
+    [1, 2, 3]
+    >>> est.module_.load_state_dict(torch.load(path, weights_only=True))
+    <All keys matched successfully>
     """
 
     def __init__(self, path, monitor: str | None = None, mode: str = "max"):
@@ -316,6 +365,17 @@ class GradientClipping(Callback):
         Norm of the last step's gradients before clipping.
     n_clipped : int
         Steps whose norm exceeded ``max_norm`` in the last ``fit``.
+
+    Examples
+    --------
+    >>> from skseqrec import SASRecClassifierEstimator
+    >>> from skseqrec.datasets import make_sequential_world
+    >>> X = make_sequential_world(n_users=30, n_items=20, random_state=0)
+    >>> from skseqrec.training import GradientClipping
+    >>> clip = GradientClipping(max_norm=1e-3)  # tiny: every step is clipped
+    >>> est = SASRecClassifierEstimator(hidden_units=16, epochs=3, callbacks=[clip]).fit(X)
+    >>> clip.n_clipped == len(est.batch_history_), clip.last_norm > 1e-3
+    (True, True)
     """
 
     def __init__(self, max_norm: float):
@@ -356,6 +416,21 @@ class LearningRateSchedule(Callback):
     last_factor : float
         Factor applied to the step after the last one (the optimiser's base rate times it
         is the current rate).
+
+    Examples
+    --------
+    >>> from skseqrec.training import LearningRateSchedule
+    >>> schedule = LearningRateSchedule(warmup_steps=2, decay="cosine", decay_steps=4,
+    ...                                 min_factor=0.1)
+    >>> [round(schedule.factor(step), 3) for step in range(7)]
+    [0.5, 1.0, 1.0, 0.868, 0.55, 0.232, 0.1]
+    >>> from skseqrec import SASRecClassifierEstimator
+    >>> from skseqrec.datasets import make_sequential_world
+    >>> X = make_sequential_world(n_users=30, n_items=20, random_state=0)
+    >>> est = SASRecClassifierEstimator(hidden_units=16, epochs=3, batch_size=16,
+    ...                                 callbacks=[schedule]).fit(X)
+    >>> len(est.batch_history_), schedule.last_factor  # 6 steps: the decay is over
+    (6, 0.1)
     """
 
     def __init__(self, warmup_steps=0, decay=None, decay_steps=None, min_factor=0.0):
@@ -405,7 +480,21 @@ class LearningRateSchedule(Callback):
 
 
 class ProgressBar(Callback):
-    """tqdm bar over epochs (notebook-aware), showing the last record."""
+    """tqdm bar over epochs (notebook-aware), showing the last record.
+
+    The estimators add one when ``verbose`` is true.
+
+    Examples
+    --------
+    >>> from skseqrec import SASRecClassifierEstimator
+    >>> from skseqrec.datasets import make_sequential_world
+    >>> X = make_sequential_world(n_users=30, n_items=20, random_state=0)
+    >>> from skseqrec.training import ProgressBar
+    >>> est = SASRecClassifierEstimator(hidden_units=16, epochs=2, callbacks=[ProgressBar()])
+    >>> est.get_params()["callbacks"]
+    [ProgressBar()]
+    >>> est = est.fit(X)  # the bar is written to stderr
+    """
 
     def on_train_begin(self, trainer) -> None:
         from tqdm.auto import tqdm

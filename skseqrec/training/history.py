@@ -13,6 +13,29 @@ class History:
 
     A round is an epoch, or ``validate_every`` steps of the :class:`Trainer` (then an epoch
     may have several records, each with the step it ended at).
+
+    Examples
+    --------
+    >>> from skseqrec.training import History
+    >>> history = History()
+    >>> history.append({"epoch": 1, "step": 2, "train_loss": 0.9, "valid_ndcg@10": 0.10,
+    ...                 "seconds": 0.5})
+    >>> history.append_batches([1.0, 0.8])
+    >>> history.append({"epoch": 2, "step": 4, "train_loss": 0.7, "valid_ndcg@10": 0.15,
+    ...                 "seconds": 0.5})
+    >>> history.append_batches([0.75, 0.65])
+    >>> len(history), history.last_epoch
+    (2, 2)
+    >>> history.to_frame()
+       epoch  step  train_loss  valid_ndcg@10  seconds
+    0      1     2         0.9           0.10      0.5
+    1      2     4         0.7           0.15      0.5
+    >>> history.batches_frame()
+       epoch  batch  train_loss
+    0      1      0        1.00
+    1      1      1        0.80
+    2      2      0        0.75
+    3      2      1        0.65
     """
 
     def __init__(self, records=None, batch_losses=None):

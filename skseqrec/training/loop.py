@@ -55,6 +55,28 @@ class Trainer:
         small and a large dataset (an epoch of a million users is thousands of steps). A
         record is ``{"epoch", "step", "train_loss" (mean over the round's steps),
         "valid_<name>"..., "seconds"}``.
+
+    Examples
+    --------
+    Fit ``y = 3 x + 1`` with one full batch per epoch:
+
+    >>> import torch
+    >>> from skseqrec.training import Trainer
+    >>> _ = torch.manual_seed(0)
+    >>> module = torch.nn.Linear(1, 1)
+    >>> x = torch.linspace(-1, 1, 32).unsqueeze(1)
+    >>> y = 3 * x + 1
+    >>> def loss_fn(batch):
+    ...     inputs, targets = batch
+    ...     return torch.nn.functional.mse_loss(module(inputs), targets)
+    >>> trainer = Trainer(module=module, optimizer=torch.optim.SGD(module.parameters(), lr=0.5),
+    ...                   loss_fn=loss_fn, batches=lambda epoch: [(x, y)], epochs=50)
+    >>> trainer.run().stop_reason
+    'reached epochs=50'
+    >>> len(trainer.history), trainer.step
+    (50, 50)
+    >>> round(module.weight.item(), 3), round(module.bias.item(), 3)
+    (3.0, 1.0)
     """
 
     def __init__(
