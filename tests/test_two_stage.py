@@ -19,6 +19,7 @@ from skseqrec import (
 )
 from skseqrec.data.candidates import CandidateLists, ItemSide
 from skseqrec.exceptions import InvalidParameterError
+from skseqrec.estimators.ranker import COLD_OFFSETS
 from skseqrec.nn.ranker import PairRanker
 
 N_GROUPS = 4
@@ -305,10 +306,31 @@ def test_cold_items_enter_the_catalogue_and_are_ranked_by_metadata(cold_setup):
     assert own.mean() > 0.5, f"own-group share {own.mean():.2f} (chance {chance:.2f})"
 
 
-def test_cold_items_reach_full_recommendations(cold_setup):
+def test_cold_items_stay_below_known_ones_when_no_held_out_target_is_new(cold_setup):
+    """No user's held-out event is an item new to the retriever: the cold offset keeps
+    cold items below the known ones in full recommendations (they are still ranked when
+    asked for: test_cold_items_enter_the_catalogue_and_are_ranked_by_metadata)."""
     model, train, *_, cold = cold_setup
-    recs = model.recommend(train, top_k=10)
-    assert recs["item_id"].isin(cold).any()
+    assert model.ranker_.cold_offset_ == min(COLD_OFFSETS)
+    assert not model.recommend(train, top_k=10)["item_id"].isin(cold).any()
+
+
+def test_cold_items_reach_full_recommendations_when_new_items_are_consumed():
+    """Items whose only events are users' last events are new to the retriever (cold) and
+    are the held-out targets of some validation lists: the cold offset lets them up."""
+    X, items, groups = group_world(n_users=300, seed=4)
+    cold = np.array([0, 1, 2, 3, 8, 9, 10, 11])
+    X = X[~X["item_id"].isin(cold)].copy()
+    last = X.groupby("user_id").tail(1).index
+    new = last[np.random.default_rng(0).random(len(last)) < 0.5]
+    # a new item of the user's own group, as their last event
+    X.loc[new, "item_id"] = cold[X.loc[new, "user_id"].map(lambda u: groups[u]) % len(cold)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = small_model().fit(X, item_features=items)
+    assert set(cold) <= set(model.cold_items_)
+    assert model.ranker_.cold_offset_ > min(COLD_OFFSETS)
+    assert model.recommend(X, top_k=10)["item_id"].isin(cold).any()
 
 
 def test_cold_items_never(cold_setup):

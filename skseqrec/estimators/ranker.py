@@ -89,7 +89,9 @@ class MLPRankerEstimator(BaseEstimator):
     n_epochs_, best_epoch_ : int
     cold_offset_ : float
         Added to the cold head's scores: the value (of ``COLD_OFFSETS``) that ranks the
-        held-out lists best, cold items included. ID dropout shows the ranker a hidden
+        held-out lists best, cold items included; the lowest of equally good values, so
+        that cold items rank above known ones only as far as held-out lists (with targets
+        new to the retriever) show it pays. ID dropout shows the ranker a hidden
         target far more often than served lists have a cold target; the offset undoes
         that prior (0 without validation lists).
     initial_valid_ndcg_ : float or None
@@ -483,8 +485,10 @@ def _calibrate_cold(module: PairRanker, data: dict, chunk: int) -> float:
 
     ID dropout shows the ranker a hidden target in ``id_dropout`` of its lists, far more
     often than a served list's target is a cold item; the offset, chosen on held-out lists
-    as they are served (their cold items included), undoes that prior. Ties keep the offset
-    nearest 0. Sets ``module.cold_offset`` and returns it.
+    as they are served (their cold items included), undoes that prior. Ties keep the
+    lowest offset: cold items go above known ones only as far as held-out lists show it
+    pays (lists whose target is an item new to the retriever). Sets
+    ``module.cold_offset`` and returns it.
     """
     module.eval()
     scores, hidden, positives = [], [], []
@@ -501,7 +505,7 @@ def _calibrate_cold(module: PairRanker, data: dict, chunk: int) -> float:
             positives.append(part["positives"].cpu())
     scores, hidden, positives = torch.cat(scores), torch.cat(hidden), torch.cat(positives)
     best, best_value = 0.0, -1.0
-    for offset in sorted(COLD_OFFSETS, key=abs):
+    for offset in sorted(COLD_OFFSETS):  # lowest first: ties keep cold items lower
         shifted = scores + float(offset) * hidden
         target = shifted.gather(1, positives[:, None])
         rank = (shifted >= target).sum(1)
