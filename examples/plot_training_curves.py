@@ -8,7 +8,7 @@ optimiser steps (left axis), the validation NDCG@10 with a band of one standard 
 (right axis), and the round whose weights early stopping kept.
 
 The estimator keeps its defaults except a smaller budget, and the catalogue is cut to the
-movies with at least 20 ratings, so that the example runs in about a minute on a laptop
+movies with at least 20 ratings, so that the example runs in well under a minute on a laptop
 CPU (the last section says what each budget parameter means).
 """
 
@@ -37,9 +37,9 @@ print(
 # A fit with a small budget
 # -------------------------
 # The defaults validate every 50 optimiser steps and stop after 400 steps without a
-# better validation NDCG@10, but never before 1,000 steps. Here: stop after 200 steps
+# better validation NDCG@10, but never before 1,000 steps. Here: stop after 150 steps
 # without improvement, never before 300.
-est = ESASRecEstimator(early_stopping_min_steps=300, early_stopping_steps=200, random_state=0)
+est = ESASRecEstimator(early_stopping_min_steps=300, early_stopping_steps=150, random_state=0)
 started = time.perf_counter()
 est.fit(ratings)
 print(f"fit: {time.perf_counter() - started:.0f} s, {est.stop_reason_}")
@@ -53,9 +53,7 @@ print(validated.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 # ----------
 ax = plot_history(est)
 ax.figure.tight_layout()
-ax.figure.savefig("training_curves.png", dpi=100)
-print("saved training_curves.png")
-plt.close(ax.figure)
+plt.show()
 
 # %%
 # Reading the plot
@@ -66,7 +64,7 @@ plt.close(ax.figure)
 #   epoch end (``validation_interval=None``) would rank the validation users 2.5 times
 #   as often. Rows of ``history_`` at epoch ends between validations have the training
 #   loss only (NaN validation columns); the loss curve uses them, the NDCG@10 curve not.
-# - **early_stopping_steps** (200 here): training stops when 200 optimiser steps have
+# - **early_stopping_steps** (150 here): training stops when 150 optimiser steps have
 #   passed since the best validation NDCG@10 (counted in steps, so it means the same on
 #   small and large data), but never before ``early_stopping_min_steps`` (300 here).
 #   The weights of the best round are restored (``restore_best_weights=True``): the

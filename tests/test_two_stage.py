@@ -18,8 +18,8 @@ from skseqrec import (
     TwoStageRecommender,
 )
 from skseqrec.data.candidates import CandidateLists, ItemSide
-from skseqrec.exceptions import InvalidParameterError
 from skseqrec.estimators.ranker import COLD_OFFSETS
+from skseqrec.exceptions import InvalidParameterError
 from skseqrec.nn.ranker import PairRanker
 
 N_GROUPS = 4
