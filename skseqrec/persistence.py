@@ -499,7 +499,7 @@ def load(path, *, device=None):
     Parameters
     ----------
     path : str or path-like
-        A file written by :func:`save` (or :meth:`BaseRecommender.save`).
+        A file written by :func:`save`.
     device : str or torch.device, default=None
         Where to put the model (and the models inside it, such as the stages of a
         :class:`~skseqrec.TwoStageRecommender`). ``None``: the device each was fitted on,

@@ -500,15 +500,23 @@ class ProgressBar(Callback):
         from tqdm.auto import tqdm
 
         self._bar = tqdm(total=trainer.epochs, desc=trainer.description, unit="epoch", leave=True)
+        self._epoch = 0
 
     def on_epoch_end(self, trainer, record: dict) -> None:
+        # one call per round: an epoch, or ``validate_every`` steps (several rounds may
+        # share an epoch); the bar counts epochs, so it moves when the epoch does
         shown = {
             k: (f"{v:.4f}" if isinstance(v, float) else v)
             for k, v in record.items()
             if k != "epoch"
         }
         self._bar.set_postfix(shown, refresh=False)
-        self._bar.update(1)
+        epoch = int(record.get("epoch", self._epoch + 1))
+        if epoch > self._epoch:
+            self._bar.update(epoch - self._epoch)
+            self._epoch = epoch
+        else:
+            self._bar.refresh()
 
     def on_train_end(self, trainer) -> None:
         self._bar.close()

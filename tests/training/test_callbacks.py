@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import pickle
+import re
 
 import numpy as np
 import pandas as pd
@@ -279,6 +280,15 @@ def test_verbose_shows_a_progress_bar(small_world, capsys, verbose):
     SASRecClassifierEstimator(**FAST, verbose=verbose).fit(small_world)
     err = capsys.readouterr().err
     assert "SASRecClassifierEstimator" in err and "3/3" in err
+
+
+def test_the_progress_bar_counts_epochs_when_rounds_are_shorter(small_world, capsys):
+    """validation_interval=1: one round per step, several per epoch; the bar still ends
+    at epochs/epochs (it once counted rounds: "9epoch" of 3)."""
+    model = SASRecClassifierEstimator(**FAST, validation_interval=1, verbose=1).fit(small_world)
+    assert len(model.history_) > model.n_epochs_  # several rounds per epoch
+    counts = [int(n) for n in re.findall(r"(\d+)/3 ", capsys.readouterr().err)]
+    assert counts and max(counts) == 3
 
 
 def test_not_verbose_prints_nothing(small_world, capsys):
