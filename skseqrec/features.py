@@ -26,6 +26,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from . import params as P
+from ._doclinks import doc_link_template
 from .data import check_column, to_pandas
 from .exceptions import InvalidParameterError
 from .protocol import warn_dropped
@@ -393,7 +394,7 @@ class ItemFeatures(BaseEstimator):
     """
 
     _doc_link_module = "skseqrec"
-    _doc_link_template = "https://skseqrec.readthedocs.io/en/latest/generated/skseqrec.features.{estimator_name}.html"
+    _doc_link_template = doc_link_template("skseqrec.features")
 
     _param_specs = {
         "item_col": P.String(),

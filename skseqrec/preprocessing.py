@@ -27,6 +27,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._doclinks import doc_link_template
 from .data import (
     TimeAxis,
     check_column,
@@ -51,7 +52,7 @@ class _RowFilter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     _param_specs: dict = {}
 
     _doc_link_module = "skseqrec"
-    _doc_link_template = "https://skseqrec.readthedocs.io/en/latest/generated/skseqrec.preprocessing.{estimator_name}.html"
+    _doc_link_template = doc_link_template("skseqrec.preprocessing")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -19,6 +19,7 @@ from sklearn.utils import ClassifierTags, RegressorTags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from .._doclinks import doc_link_template
 from .._version import __version__
 from ..data import (
     IdEncoder,
@@ -80,7 +81,7 @@ class BaseRecommender(BaseEstimator):
     """
 
     _doc_link_module = "skseqrec"
-    _doc_link_template = "https://skseqrec.readthedocs.io/en/latest/generated/skseqrec.estimators.{estimator_name}.html"
+    _doc_link_template = doc_link_template("skseqrec.estimators")
 
     #: whether the model reads the time column at scoring time (HSTU does).
     _uses_times = False

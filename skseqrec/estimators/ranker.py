@@ -9,6 +9,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .. import params as P
+from .._doclinks import doc_link_template
 from ..data.candidates import CandidateLists, ItemSide
 from ..nn.ranker import PairRanker
 from ..training import (
@@ -115,7 +116,7 @@ class MLPRankerEstimator(BaseEstimator):
     """
 
     _doc_link_module = "skseqrec"
-    _doc_link_template = "https://skseqrec.readthedocs.io/en/latest/generated/skseqrec.estimators.{estimator_name}.html"
+    _doc_link_template = doc_link_template("skseqrec.estimators")
 
     _param_specs = {
         "hidden_layer_sizes": P.TupleOf(P.Interval(int, 1)),
