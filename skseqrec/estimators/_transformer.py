@@ -45,6 +45,7 @@ from ..training import (
     loadable_device,
     resolve_device,
 )
+from ..training import distributed as ddp
 from ._base import BaseRecommender
 
 __all__ = [
@@ -998,8 +999,15 @@ default="uniform"
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         if partial and fitted:  # each further epoch draws new batches and negatives
             seed = (seed + 7919 * len(self._history)) % np.iinfo(np.int32).max
+        # data-parallel (torch.distributed): the same data and rank 0's seed everywhere, so
+        # every rank draws the same global batches (and takes its share of each)
+        ddp.check_same_across_ranks(
+            "X (rows, users with 2+ events, items)",
+            (len(data), int((~single).sum()), len(item_encoder)),
+        )
+        seed = ddp.broadcast_object(seed)
         rng = np.random.default_rng(seed)
-        device = resolve_device(self.device)
+        device = ddp.process_device(resolve_device(self.device))
 
         self.item_encoder_ = item_encoder
         self._remember_training_users(data, user_encoder)
@@ -1035,6 +1043,10 @@ default="uniform"
             grown = remap is not None and len(item_encoder) + 1 != len(remap)
             if partial and fitted and not grown and getattr(self, "_optimizer_state", None):
                 optimizer.load_state_dict(self._optimizer_state)
+            rank, _ = ddp.rank_and_world_size()
+            if rank:  # data-parallel: dropout masks of its own on each rank (the weights
+                # come from rank 0); negatives below still follow the one global seed
+                torch.manual_seed(seed + 1_000_003 * rank)
             generator = torch.Generator(device=device).manual_seed(seed)
             objective = self._make_objective()
             # a copy: a warm fit that fails must not leave records in the previous history
@@ -1053,6 +1065,7 @@ default="uniform"
                 device=device,
                 description=type(self).__name__,
                 validate_every=self.validation_interval,
+                batch_weight=self._batch_weight,
             )
             trainer.run()
         self._optimizer_state = optimizer.state_dict() if partial else None
@@ -1115,7 +1128,7 @@ default="uniform"
                 )
             )
         if self.verbose:
-            callbacks.append(ProgressBar())
+            callbacks.append(ProgressBar())  # drawn by rank 0 only under torch.distributed
         return callbacks
 
     # ------------------------------------------------------------- batching
@@ -1142,6 +1155,7 @@ default="uniform"
         lengths = np.minimum(train.lengths, width)
 
         bucketed = self.batching == "bucketed"
+        rank, world_size = ddp.rank_and_world_size()
 
         def batches(epoch):
             # "bucketed": shuffle, sort by length inside pools of 50 batches, then shuffle
@@ -1155,6 +1169,9 @@ default="uniform"
             for begin in rng.permutation(starts):
                 rows = order[begin : begin + self.batch_size]
                 keep = int(lengths[rows].max())  # drop all-padding columns
+                # data-parallel: this rank's share of the global batch, cut as the whole
+                # batch is (the same width gives the same positions as one process)
+                rows = rows[rank::world_size]
                 index = torch.as_tensor(rows, device=device)
                 batch = {"sequence": matrix[index, width - keep :]}
                 if labels is not None:
@@ -1164,6 +1181,13 @@ default="uniform"
                 yield batch
 
         return batches
+
+    def _batch_weight(self, batch: dict) -> float:
+        """How many targets ``_loss`` averages over in ``batch`` (the shifted objective:
+        positions whose input and next event are both items); data-parallel training
+        weights each rank's gradient by it."""
+        sequence = batch["sequence"]
+        return float(((sequence[:, :-1] != 0) & (sequence[:, 1:] != 0)).sum())
 
     # ------------------------------------------------------------ validation
     def _validation_data(self, sequences: Sequences, X_valid, rng):

@@ -292,7 +292,8 @@ class Checkpoint(Callback):
     Parameters
     ----------
     path : str or path-like
-        File written (overwritten) at each save; load it with
+        File written (overwritten) at each save, by rank 0 only under ``torch.distributed``;
+        load it with
         ``module.load_state_dict(torch.load(path, weights_only=True))``.
     monitor : str or None, default=None
         Save only when this record key improves (e.g. ``"valid_ndcg@10"``, ``"train_loss"``);
@@ -346,8 +347,9 @@ class Checkpoint(Callback):
             if not better:
                 return
             self.best = value
-        state = {k: v.detach().to("cpu") for k, v in trainer.module.state_dict().items()}
-        torch.save(state, os.fspath(self.path))
+        if getattr(trainer, "is_main_process", True):  # rank 0 writes the one file
+            state = {k: v.detach().to("cpu") for k, v in trainer.module.state_dict().items()}
+            torch.save(state, os.fspath(self.path))
         self.saved_epochs.append(record["epoch"])
 
 
@@ -499,10 +501,15 @@ class ProgressBar(Callback):
     def on_train_begin(self, trainer) -> None:
         from tqdm.auto import tqdm
 
+        self._bar = None
+        if not getattr(trainer, "is_main_process", True):
+            return  # one bar per training run, drawn by rank 0 of a process group
         self._bar = tqdm(total=trainer.epochs, desc=trainer.description, unit="epoch", leave=True)
         self._epoch = 0
 
     def on_epoch_end(self, trainer, record: dict) -> None:
+        if self._bar is None:
+            return
         # one call per round: an epoch, or ``validate_every`` steps (several rounds may
         # share an epoch); the bar counts epochs, so it moves when the epoch does
         shown = {
@@ -519,5 +526,6 @@ class ProgressBar(Callback):
             self._bar.refresh()
 
     def on_train_end(self, trainer) -> None:
-        self._bar.close()
+        if self._bar is not None:
+            self._bar.close()
         self._bar = None  # a closed bar is not worth pickling

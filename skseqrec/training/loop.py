@@ -12,6 +12,12 @@ import torch
 
 from ..exceptions import SkseqrecWarning, user_stacklevel
 from .device import autocast
+from .distributed import (
+    average_gradients,
+    broadcast_object,
+    broadcast_parameters,
+    rank_and_world_size,
+)
 from .history import History
 
 __all__ = ["Trainer"]
@@ -55,6 +61,20 @@ class Trainer:
         small and a large dataset (an epoch of a million users is thousands of steps). A
         record is ``{"epoch", "step", "train_loss" (mean over the round's steps),
         "valid_<name>"..., "seconds"}``.
+    batch_weight : callable or None, default=None
+        ``batch_weight(batch) -> float``: how many targets the batch's loss averages over.
+        Used only under ``torch.distributed`` (more than one process): each process gets
+        its share of every global batch from ``batches``, and the gradients are averaged
+        over processes weighted by it (None: equal weights), so that a step equals the
+        single-process step on the whole batch. A batch of weight 0 is not passed to
+        ``loss_fn``. Rank 0 validates; its records and stop decisions are sent to every
+        process (:mod:`skseqrec.training.distributed`).
+
+    Attributes
+    ----------
+    is_main_process : bool
+        False on the ranks other than 0 of a process group (callbacks that write files or
+        draw progress act only on the main process).
 
     Examples
     --------
@@ -94,6 +114,7 @@ class Trainer:
         amp: bool = True,
         description: str = "fit",
         validate_every: int | None = None,
+        batch_weight: Callable | None = None,
     ):
         self.module = module
         self.optimizer = optimizer
@@ -109,6 +130,9 @@ class Trainer:
         self.stop_reason = None
         self.best_epoch = None
         self.validate_every = validate_every
+        self.batch_weight = batch_weight
+        self.rank, self.world_size = rank_and_world_size()
+        self.is_main_process = self.rank == 0
         #: optimiser steps taken in this run (``on_batch_end`` sees the count after its step)
         self.step = 0
         #: epochs begun in this run (the one a stop interrupts included)
@@ -130,14 +154,18 @@ class Trainer:
             )
         record = {"epoch": epoch, "step": self.step, "train_loss": train_loss}
         if self.validate is not None and validate:
-            self.module.eval()
-            with torch.no_grad(), autocast(self.device, self.amp):
-                record.update({f"valid_{k}": float(v) for k, v in self.validate().items()})
-            self.module.train()
+            values = None
+            if self.is_main_process:  # rank 0 validates, the others get its figures
+                self.module.eval()
+                with torch.no_grad(), autocast(self.device, self.amp):
+                    values = {f"valid_{k}": float(v) for k, v in self.validate().items()}
+                self.module.train()
+            record.update(broadcast_object(values))
         record["seconds"] = time.perf_counter() - started
         self.history.append(record)
         self.history.append_batches(batch_losses)
-        logger.info(
+        log = logger.info if self.is_main_process else logger.debug
+        log(
             "%s epoch %d step %d: %s",
             self.description,
             epoch,
@@ -150,20 +178,37 @@ class Trainer:
             extra={"skseqrec_record": dict(record)},
         )
         self._call("on_epoch_end", record)
+        if self.world_size > 1:  # every rank stops when rank 0 does
+            self.stop_reason = broadcast_object(self.stop_reason)
+
+    def _step_loss(self, batch):
+        """This process's loss on its share of the batch, and the share's weight."""
+        if self.world_size == 1 or self.batch_weight is None:
+            weight = 1.0
+        else:
+            weight = float(self.batch_weight(batch))
+        if weight == 0:
+            # nothing to score here; a zero that keeps every parameter in the graph
+            zero = sum(p.reshape(-1)[:1].sum() for p in self.module.parameters()) * 0.0
+            return zero, weight
+        with autocast(self.device, self.amp):
+            return self.loss_fn(batch), weight
 
     def _run_epoch(self, epoch: int) -> None:
         started = time.perf_counter()
         self.module.train()
         losses = []
         for index, batch in enumerate(self.batches(epoch)):
-            with autocast(self.device, self.amp):
-                loss = self.loss_fn(batch)
+            loss, weight = self._step_loss(batch)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            loss = loss.detach()
+            if self.world_size > 1:
+                loss = average_gradients(self.module.parameters(), loss, weight)
             self._call("on_after_backward")
             self.optimizer.step()
             self.step += 1
-            losses.append(loss.detach())
+            losses.append(loss)
             self._call("on_batch_end", index, losses[-1])
             if self.validate_every and self.step % self.validate_every == 0:
                 self._record(epoch, losses, started)
@@ -182,6 +227,7 @@ class Trainer:
         (:class:`EarlyStopping` with ``restore_best=True``), otherwise the weights at the
         moment of the interrupt (which may be part-way through an unrecorded epoch).
         """
+        broadcast_parameters(self.module)  # every rank starts from rank 0's weights
         self._call("on_train_begin")
         first = self.history.last_epoch + 1
         try:
