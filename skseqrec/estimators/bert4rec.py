@@ -36,6 +36,10 @@ class BERT4RecEstimator(TransformerRecommender):
         ``validation_interval=50``, ``epochs=300`` (an upper bound; the paper's ML-1M window
         is ``max_len=200``).
         ``exclude_history_negatives`` is not available (no next-item objective).
+        ``sparse_item_updates="auto"`` stays off with the full softmax (every step reads
+        every item row); with ``loss="sampled_softmax"``, on catalogues of more than
+        :data:`~skseqrec.estimators.SPARSE_ITEM_UPDATES_MIN_ITEMS` items a step updates
+        only the item rows it read.
 
     Examples
     --------

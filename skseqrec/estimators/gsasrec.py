@@ -33,7 +33,10 @@ class GSASRecEstimator(TransformerRecommender):
         bound). Validation NDCG@10 stays at a popularity-like plateau for the first
         1,000-1,300 steps on ml-100k before it rises, hence the minimum.
         ``remove_accidental_hits=True`` leaves negatives that equal the positive out of the
-        loss (the paper's code keeps them).
+        loss (the paper's code keeps them). ``sparse_item_updates="auto"``: on catalogues
+        of more than :data:`~skseqrec.estimators.SPARSE_ITEM_UPDATES_MIN_ITEMS` items a
+        step updates only the item rows it read (with 256 negatives per position that is
+        up to 32 x 50 x 258 rows a step: the saving starts near 80k items).
 
     Examples
     --------

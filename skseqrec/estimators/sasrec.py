@@ -34,7 +34,9 @@ class SASRecClassifierEstimator(TransformerRecommender):
         block="pre_norm", positional="from_end", loss="bce", negative_sampling="uniform",
         num_negatives=1, epochs=200, batch_size=128, learning_rate=0.001``.
         ``block="post_norm"`` is the original SASRec block; ``exclude_history_negatives``
-        its negative sampling.
+        its negative sampling. ``sparse_item_updates="auto"``: on catalogues of more than
+        :data:`~skseqrec.estimators.SPARSE_ITEM_UPDATES_MIN_ITEMS` items a step updates
+        only the item rows it read.
 
     Notes
     -----
@@ -68,7 +70,10 @@ class SASRecRegressorEstimator(TransformerRecommender):
     **params
         Any parameter of :class:`~skseqrec.estimators.TransformerRecommender`, with
         ``loss="mse"`` (the only loss) and ``monitor="loss"`` (validation MSE; the ranking
-        monitors rank by predicted rating).
+        monitors rank by predicted rating). ``sparse_item_updates="auto"``: on catalogues
+        of more than :data:`~skseqrec.estimators.SPARSE_ITEM_UPDATES_MIN_ITEMS` items a
+        step updates only the item vectors it read (the item biases, one number per
+        item, are updated densely).
 
     Notes
     -----

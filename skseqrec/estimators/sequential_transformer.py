@@ -40,6 +40,9 @@ class SequentialTransformerEstimator(TransformerRecommender):
         early_stopping_min_steps=1000, validation_interval=50, epochs=300`` (an upper
         bound). ``negative_sampling="mixed"`` uses half in-batch, half uniform
         negatives; ``loss="sampled_softmax"`` drops the logQ correction.
+        ``sparse_item_updates="auto"``: on catalogues of more than
+        :data:`~skseqrec.estimators.SPARSE_ITEM_UPDATES_MIN_ITEMS` items a step updates
+        only the item rows it read (AdamW's ``weight_decay`` never applies to them).
 
     Examples
     --------

@@ -47,6 +47,13 @@ class SequenceEncoder(nn.Module):
         BERT4Rec's mask token; they are never scored.
     init : {"normal", "xavier"}, default="normal"
         Weight initialisation, see :meth:`reset_parameters`.
+    sparse_gradients : bool, default=False
+        The item tables get sparse gradients under autograd: a step's gradient holds the
+        rows the step read (its inputs, positives and sampled negatives), not the whole
+        table, for an optimiser that updates only those rows (``torch.optim.SparseAdam``).
+        The values computed are the same either way; :meth:`score_all` under autograd
+        reads (and then updates) every row. Settable after construction (the
+        ``sparse_gradients`` attribute).
 
     Examples
     --------
@@ -82,6 +89,7 @@ class SequenceEncoder(nn.Module):
         similarity: str = "dot",
         n_special: int = 0,
         init: str = "normal",
+        sparse_gradients: bool = False,
     ):
         super().__init__()
         self.n_items = n_items
@@ -97,7 +105,21 @@ class SequenceEncoder(nn.Module):
         self.embedding_dropout = Dropout(dropout)
         self.blocks = nn.ModuleList(blocks)
         self.final_norm = norm(d_model) if final_norm else nn.Identity()
+        self.sparse_gradients = sparse_gradients
         self.reset_parameters(init)
+
+    @property
+    def sparse_gradients(self) -> bool:
+        """Whether the item tables get sparse gradients (see the class parameters)."""
+        return self.item_embedding.sparse
+
+    @sparse_gradients.setter
+    def sparse_gradients(self, value: bool) -> None:
+        # nn.Embedding's own flag: the input lookup (a module call, which hooks such as
+        # explain's see) and the output lookups below all read it
+        for table in (self.item_embedding, self.output_embedding):
+            if table is not None:
+                table.sparse = bool(value)
 
     def reset_parameters(self, init: str = "normal", std: float = 0.02) -> None:
         """Initialise every embedding and linear weight; biases and padding rows are zero.
@@ -166,13 +188,21 @@ class SequenceEncoder(nn.Module):
         return (self.final_norm(x) * keep[:, -1:])[:, 0]
 
     @property
+    def _output_table(self) -> nn.Embedding:
+        return self.item_embedding if self.output_embedding is None else self.output_embedding
+
+    @property
     def output_weight(self) -> torch.Tensor:
         """Item vectors used for scoring, (n_items + 1, d); row 0 is padding."""
-        table = self.item_embedding if self.output_embedding is None else self.output_embedding
-        return table.weight[: self.n_items + 1]
+        return self._output_table.weight[: self.n_items + 1]
 
     def _item_vectors(self, item_codes: torch.Tensor) -> torch.Tensor:
-        vectors = self.output_weight[item_codes]
+        table = self._output_table
+        if table.sparse:
+            # the gradient holds the rows read, not the whole table (the same values)
+            vectors = nn.functional.embedding(item_codes, table.weight, padding_idx=0, sparse=True)
+        else:
+            vectors = self.output_weight[item_codes]
         return nn.functional.normalize(vectors, dim=-1) if self.similarity == "cosine" else vectors
 
     def _query(self, hidden: torch.Tensor) -> torch.Tensor:
@@ -191,8 +221,10 @@ class SequenceEncoder(nn.Module):
     def score_all(self, hidden: torch.Tensor) -> torch.Tensor:
         """Scores of every catalogue item (codes 1..n_items), (..., n_items)."""
         codes = torch.arange(1, self.n_items + 1, device=hidden.device)
-        if self.similarity == "dot":
+        if self.similarity == "dot" and not (self.sparse_gradients and torch.is_grad_enabled()):
             return hidden @ self.output_weight[1:].T
+        # with sparse gradients under autograd, a lookup of every row: a sparse gradient
+        # (of every row) like the rest of the step's; no copy of the table otherwise
         return self._query(hidden) @ self._item_vectors(codes).T
 
 

@@ -364,7 +364,8 @@ class GradientClipping(Callback):
     Attributes
     ----------
     last_norm : float
-        Norm of the last step's gradients before clipping.
+        Norm of the last step's gradients before clipping (sparse gradients of item
+        tables, ``sparse_item_updates``, included).
     n_clipped : int
         Steps whose norm exceeded ``max_norm`` in the last ``fit``.
 
@@ -390,7 +391,25 @@ class GradientClipping(Callback):
         self.last_norm = float("nan")
 
     def on_after_backward(self, trainer) -> None:
-        norm = torch.nn.utils.clip_grad_norm_(trainer.module.parameters(), self.max_norm)
+        parameters = [p for p in trainer.module.parameters() if p.grad is not None]
+        if not any(p.grad.is_sparse for p in parameters):
+            norm = torch.nn.utils.clip_grad_norm_(parameters, self.max_norm)
+        else:
+            # sparse item-table gradients (sparse_item_updates), which clip_grad_norm_
+            # cannot read: coalesced (a row read twice counts once, summed), their norm is
+            # that of their values
+            for p in parameters:
+                if p.grad.is_sparse:
+                    p.grad = p.grad.coalesce()
+            grads = [p.grad for p in parameters]
+            norm = torch.linalg.vector_norm(
+                torch.stack(
+                    [torch.linalg.vector_norm(g.values() if g.is_sparse else g) for g in grads]
+                )
+            )
+            coefficient = (self.max_norm / (norm + 1e-6)).clamp(max=1.0)
+            for grad in grads:
+                grad.mul_(coefficient)
         self.last_norm = float(norm)
         self.n_clipped += int(self.last_norm > self.max_norm)
 
