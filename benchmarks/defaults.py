@@ -114,6 +114,9 @@ def result_path(dataset, protocol, model, tag=None) -> Path:
     return RESULTS / f"{dataset}_{protocol}_{model}{suffix}.json"
 
 
+#: fewer test users than this (ml-latest-small under TIME has 20): no ratio, no more runs
+MIN_TEST_USERS = 100
+
 #: load average above which a record's fit time is marked as measured on a busy machine
 LOADED = 2.5
 
@@ -139,6 +142,21 @@ def write_table() -> str:
             if base is None:
                 continue
             pop = base["metrics"]["ndcg@10"]
+            n_users = base.get("n_test_users", 0)
+            if n_users < MIN_TEST_USERS:  # a ratio over a handful of users says nothing
+                lines += [
+                    f"   * - {dataset}",
+                    f"     - {protocol.upper()}",
+                    f"     - {pop:.4f} ({n_users} test users)",
+                ]
+                lines += [
+                    f"     - too few test users ({n_users}) to compare; not run"
+                    if by_key.get((dataset, protocol, model)) is None
+                    else f"     - {by_key[(dataset, protocol, model)]['metrics']['ndcg@10']:.4f}"
+                    f" ({n_users} test users)"
+                    for model in models
+                ]
+                continue
             lines += [f"   * - {dataset}", f"     - {protocol.upper()}", f"     - {pop:.4f}"]
             for model in models:
                 r = by_key.get((dataset, protocol, model))
@@ -151,6 +169,8 @@ def write_table() -> str:
                 load = r.get("load_average_at_end", 0.0)
                 # a fit beside other jobs: its time says little (one job uses 2 of 2 cores)
                 busy = f" at load {load:.1f}" if load > LOADED else ""
+                if r.get("threads", 2) != 2:
+                    busy = f" ({r['threads']} thread{'s' * (r['threads'] > 1)}){busy}"
                 lines.append(
                     f"     - {value:.4f} ({ratio:.2f}x{mark}), "
                     f"{r['fit_seconds'] / 60:.1f} min{busy}"
@@ -158,7 +178,9 @@ def write_table() -> str:
     lines += [
         "",
         f'A fit time "at load N" was measured with other jobs running (load above {LOADED} '
-        "on 2 cores at its end); the others on a quiet machine.",
+        "on 2 cores at its end); the others on a quiet machine. Fits on 2 torch threads "
+        "unless the cell says otherwise (a 2-thread job slows down many times over when "
+        "other jobs share the cores, so fits beside other jobs ran on 1 thread).",
     ]
     text = "\n".join(lines) + "\n"
     TABLE.parent.mkdir(parents=True, exist_ok=True)
@@ -209,6 +231,12 @@ def main(argv=None):
                 out = result_path(dataset, protocol, model, args.tag)
                 if out.exists() and not args.force:
                     continue
+                base = result_path(dataset, protocol, "popularity")
+                if model != "popularity" and base.exists():
+                    n_users = json.loads(base.read_text()).get("n_test_users", 0)
+                    if n_users < MIN_TEST_USERS:
+                        print(f"{dataset} {protocol}: {n_users} test users, {model} skipped")
+                        continue
                 record = run_one(dataset, protocol, model, args.seed, overrides)
                 record["tag"] = args.tag
                 record["command"] = "python -m benchmarks.defaults " + " ".join(
