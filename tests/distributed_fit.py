@@ -1,6 +1,8 @@
 """One data-parallel fit, run by tests/test_distributed_training.py under torchrun.
 
-``python -m torch.distributed.run --nproc_per_node=2 tests/distributed_fit.py OUT [same|mismatch]``
+``python -m torch.distributed.run --nproc_per_node=2 tests/distributed_fit.py OUT [MODE]``
+with MODE ``same`` (default), ``sparse`` (sparse item-table updates) or ``mismatch``
+(rank 1 gets fewer rows)
 writes ``OUT/rank<r>.pkl`` (weights, history, recommendations) from every rank.
 """
 
@@ -11,7 +13,7 @@ import pickle
 import sys
 
 
-def make_case():
+def make_case(mode: str = "same"):
     """The data and the estimator: deterministic training (no dropout, full softmax), a
     last global batch of one user (so one rank has nothing to score in that step) and
     early stopping on rank 0's validation."""
@@ -36,6 +38,9 @@ def make_case():
         early_stopping_min_steps=0,
         random_state=None if os.environ.get("SKSEQREC_TEST_NO_SEED") else 0,
     )
+    if mode == "sparse":  # sampled negatives (one shared set per global batch), the item
+        # tables updated with sparse gradients and SparseAdam
+        estimator.set_params(negative_sampling="shared", num_negatives=16, sparse_item_updates=True)
     return X, estimator
 
 
@@ -46,7 +51,7 @@ def main(out: str, mode: str) -> None:
     torch.set_num_threads(1)
     dist.init_process_group("gloo")
     rank = dist.get_rank()
-    X, estimator = make_case()
+    X, estimator = make_case(mode)
     if mode == "mismatch" and rank == 1:
         X = X.iloc[:-7]
     try:

@@ -92,6 +92,23 @@ def test_two_processes_match_one_process(two_ranks):
         )
 
 
+def test_sparse_item_updates_match_one_process(tmp_path):
+    X, estimator = make_case("sparse")
+    torch.set_num_threads(1)
+    single = estimator.fit(X)
+    assert single.sparse_item_updates_
+    for result in _launch(tmp_path, mode="sparse"):
+        assert "error" not in result, result.get("error")
+        for name, value in single.module_.state_dict().items():
+            atol = 5e-4 if name.endswith("qkv.bias") else 2e-5  # see above
+            np.testing.assert_allclose(
+                result["state"][name].numpy(), value.numpy(), rtol=1e-4, atol=atol, err_msg=name
+            )
+        np.testing.assert_allclose(
+            result["history"]["train_loss"], single.history_["train_loss"], rtol=1e-5
+        )
+
+
 def test_ranks_end_with_identical_models(two_ranks):
     first, second = two_ranks
     for name, value in first["state"].items():

@@ -130,7 +130,8 @@ def average_gradients(parameters, loss: torch.Tensor, weight: float) -> torch.Te
     ``sum_r weight_r * grad_r / sum_r weight_r`` is the gradient of the mean over all the
     global batch's targets: the step one process takes on the whole batch. One all-reduce
     carries every gradient and the loss. A parameter without a gradient on a rank counts as
-    a zero gradient there; a sparse gradient is summed densely and given back sparse.
+    a zero gradient there. A sparse gradient (an item table under ``sparse_item_updates``)
+    is summed densely and given back sparse over the rows that any rank touched.
 
     Parameters
     ----------
@@ -160,25 +161,44 @@ def average_gradients(parameters, loss: torch.Tensor, weight: float) -> torch.Te
     if rank_and_world_size()[1] == 1:
         return loss
     parameters = [p for p in parameters if p.requires_grad]
-    grads, sparse = [], []
-    for p in parameters:
+    device = loss.device
+    # which gradients are sparse, decided over every rank: a rank that scored nothing has
+    # no gradient at all (a small all-reduce of one flag per parameter)
+    flags = torch.tensor(
+        [float(p.grad is not None and p.grad.is_sparse) for p in parameters], device=device
+    )
+    dist.all_reduce(flags, op=dist.ReduceOp.SUM)
+    sparse = (flags > 0).tolist()
+    weight_t = torch.tensor(float(weight), device=device)
+    parts = []
+    for p, is_sparse in zip(parameters, sparse):
         grad = p.grad
-        sparse.append(grad is not None and grad.is_sparse)
         if grad is None:
             grad = torch.zeros_like(p)
-        elif grad.is_sparse:
-            grad = grad.to_dense()
-        grads.append(grad.reshape(-1).float())
-    weight_t = torch.tensor(float(weight), device=loss.device)
-    totals = torch.stack([loss.detach().float() * weight_t, weight_t])
-    flat = torch.cat([torch.cat(grads) * weight_t if grads else totals[:0], totals])
+        if is_sparse:
+            # the rows each rank touched travel with the values: a lazy optimiser
+            # (SparseAdam) must step every row any rank touched, zero gradient or not
+            touched = torch.zeros(p.shape[0], device=device)
+            if grad.is_sparse:
+                grad = grad.coalesce()
+                touched[grad.indices()[0]] = 1.0
+                grad = grad.to_dense()
+            parts.append(touched)
+        parts.append(grad.reshape(-1).float() * weight_t)
+    parts.append(torch.stack([loss.detach().float() * weight_t, weight_t]))
+    flat = torch.cat(parts)
     dist.all_reduce(flat, op=dist.ReduceOp.SUM)
     total_weight = flat[-1].clamp_min(1e-12)
     offset = 0
-    for p, was_sparse in zip(parameters, sparse):
+    for p, is_sparse in zip(parameters, sparse):
+        rows = None
+        if is_sparse:
+            rows = torch.nonzero(flat[offset : offset + p.shape[0]] > 0).flatten()
+            offset += p.shape[0]
         n = p.numel()
         grad = (flat[offset : offset + n] / total_weight).view_as(p).to(p.dtype)
-        # an optimiser of sparse gradients (SparseAdam) gets the rows back as sparse ones
-        p.grad = grad.to_sparse(1) if was_sparse else grad
         offset += n
+        if rows is not None:
+            grad = torch.sparse_coo_tensor(rows.unsqueeze(0), grad[rows], p.shape).coalesce()
+        p.grad = grad
     return flat[-2] / total_weight

@@ -66,8 +66,8 @@ class Trainer:
         Used only under ``torch.distributed`` (more than one process): each process gets
         its share of every global batch from ``batches``, and the gradients are averaged
         over processes weighted by it (None: equal weights), so that a step equals the
-        single-process step on the whole batch. A batch of weight 0 is not passed to
-        ``loss_fn``. Rank 0 validates; its records and stop decisions are sent to every
+        single-process step on the whole batch. A process's share may be empty (a short
+        last batch): ``loss_fn`` must then return a zero loss. Rank 0 validates; its records and stop decisions are sent to every
         process (:mod:`skseqrec.training.distributed`).
 
     Attributes
@@ -187,10 +187,8 @@ class Trainer:
             weight = 1.0
         else:
             weight = float(self.batch_weight(batch))
-        if weight == 0:
-            # nothing to score here; a zero that keeps every parameter in the graph
-            zero = sum(p.reshape(-1)[:1].sum() for p in self.module.parameters()) * 0.0
-            return zero, weight
+        # an empty share is still passed to loss_fn: its loss is 0 with zero gradients,
+        # and the random draws it makes (shared negatives) keep the ranks' streams in step
         with autocast(self.device, self.amp):
             return self.loss_fn(batch), weight
 
