@@ -191,8 +191,13 @@ def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     if total == 0:
         return np.zeros(0, dtype=np.int64)
     cum = np.cumsum(lengths)
-    base = np.repeat(np.asarray(starts, dtype=np.int64) - (cum - lengths), lengths)
-    return base + np.arange(total, dtype=np.int64)
+    # int32 positions while they fit, summed in place: 8 bytes an event at the peak of
+    # a selection instead of 24 (only ever used to index arrays)
+    fits = total < 2**31 and int(np.max(ends, initial=0)) < 2**31
+    dtype = np.int32 if fits else np.int64
+    base = np.repeat((np.asarray(starts, dtype=np.int64) - (cum - lengths)).astype(dtype), lengths)
+    base += np.arange(total, dtype=dtype)
+    return base
 
 
 def pad_windows(
@@ -225,13 +230,17 @@ def pad_windows(
     >>> pad_windows(np.array([5, 6, 7, 8]), np.array([0, 2]), np.array([3, 4]), 2).tolist()
     [[6, 7], [7, 8]]
     """
+    # positions in int32 when ``values`` is shorter than 2**31: the (n_windows, width)
+    # index matrix and its valid entries take half the memory (a full-data padding at
+    # 1e7 events peaked at 33 bytes an event above its output)
+    position = np.int32 if len(values) < 2**31 else np.int64
     starts = np.asarray(starts, dtype=np.int64)
     ends = np.asarray(ends, dtype=np.int64)
     lengths = np.minimum(ends - starts, max_len)
     if width is None:
         width = max(int(lengths.max(initial=0)), 1)
     columns = np.arange(width, dtype=np.int64) - width  # -width..-1, relative to end
-    index = ends[:, None] + columns[None, :]
+    index = ends.astype(position)[:, None] + columns.astype(position)[None, :]
     valid = columns[None, :] >= -lengths[:, None]
     out = np.full(index.shape, fill, dtype=values.dtype)
     out[valid] = values[index[valid]]
@@ -276,6 +285,6 @@ def build_sequences(
         offsets=np.concatenate([starts, [len(order)]]).astype(np.int64),
         items=np.asarray(item_codes, dtype=np.int64)[order],
         times=np.asarray(times)[order],
-        rows=order.astype(np.int64),
+        rows=order.astype(np.int64, copy=False),  # argsort's int64: no second copy
         weights=None if weights is None else np.asarray(weights, dtype=np.float32)[order],
     )
