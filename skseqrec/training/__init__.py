@@ -10,7 +10,7 @@ from .callbacks import (
     TimeBudget,
     unvalidated,
 )
-from .device import autocast, loadable_device, resolve_device
+from .device import autocast, loadable_device, release_host_memory, resolve_device
 from .history import History
 from .loop import Trainer
 
@@ -26,6 +26,7 @@ __all__ = [
     "Trainer",
     "autocast",
     "loadable_device",
+    "release_host_memory",
     "resolve_device",
     "unvalidated",
 ]

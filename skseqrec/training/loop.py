@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 import torch
 
 from ..exceptions import SkseqrecWarning, user_stacklevel
-from .device import autocast
+from .device import autocast, release_host_memory
 from .distributed import (
     average_gradients,
     broadcast_object,
@@ -72,6 +72,10 @@ class Trainer:
 
     Attributes
     ----------
+    RELEASE_EVERY : int
+        On CPU, the heap's free memory is given back to the system every this many
+        steps (:func:`~skseqrec.training.release_host_memory`): without it a CPU epoch's
+        resident memory grows with its steps.
     is_main_process : bool
         False on the ranks other than 0 of a process group (callbacks that write files or
         draw progress act only on the main process).
@@ -98,6 +102,8 @@ class Trainer:
     >>> round(module.weight.item(), 3), round(module.bias.item(), 3)
     (3.0, 1.0)
     """
+
+    RELEASE_EVERY = 100
 
     def __init__(
         self,
@@ -207,6 +213,8 @@ class Trainer:
             self.optimizer.step()
             self.step += 1
             losses.append(loss)
+            if self.device.type == "cpu" and self.step % self.RELEASE_EVERY == 0:
+                release_host_memory()
             self._call("on_batch_end", index, losses[-1])
             if self.validate_every and self.step % self.validate_every == 0:
                 self._record(epoch, losses, started)
