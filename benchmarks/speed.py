@@ -29,14 +29,45 @@ from skseqrec import ESASRecEstimator, SASRecClassifierEstimator
 
 from .run import RESULTS, hardware, load_dataset
 
+#: no validation, no early stopping: an epoch is one pass of training windows
+TIMING_ONLY = dict(
+    validation=None,
+    validation_interval=None,
+    early_stopping_patience=None,
+    early_stopping_steps=None,
+    random_state=0,
+)
+#: the eSASRec paper's ML-1M shape (as RecTools runs it in ../shared/peers)
+ESASREC_ML1M = dict(
+    hidden_units=64,
+    num_blocks=2,
+    num_heads=1,
+    dropout_rate=0.1,
+    max_len=200,
+    batch_size=128,
+    loss="sampled_softmax",
+    num_negatives=256,
+)
+
 CONFIGS = {
-    "esasrec_ml1m": lambda epochs: ESASRecEstimator(epochs=epochs, random_state=0),
+    "esasrec_ml1m": lambda epochs: ESASRecEstimator(
+        epochs=epochs, negative_sampling="shared", **ESASREC_ML1M, **TIMING_ONLY
+    ),
+    # users of similar length batched together, each batch cut to its longest row (the
+    # default until 7cef602; random batches learn more per epoch and cost more per epoch)
+    "esasrec_ml1m_bucketed": lambda epochs: ESASRecEstimator(
+        epochs=epochs,
+        negative_sampling="shared",
+        batching="bucketed",
+        **ESASREC_ML1M,
+        **TIMING_ONLY,
+    ),
     "esasrec_ml1m_uniform": lambda epochs: ESASRecEstimator(
-        epochs=epochs, negative_sampling="uniform", random_state=0
+        epochs=epochs, negative_sampling="uniform", **ESASREC_ML1M, **TIMING_ONLY
     ),
     # scikit-rec's defaults at the window its benchmark script uses (max_len 200)
     "sasrec_skrec_config": lambda epochs: SASRecClassifierEstimator(
-        epochs=epochs, max_len=200, random_state=0
+        epochs=epochs, max_len=200, **TIMING_ONLY
     ),
 }
 
@@ -46,7 +77,8 @@ def measure(name, frame, epochs, repeats):
     started = time.perf_counter()
     model.fit(frame)
     fit_seconds = time.perf_counter() - started
-    per_epoch = float(np.median(model.history_["seconds"]))
+    # an epoch may hold several records (validation_interval rounds): sum them
+    per_epoch = float(np.median(model.history_.groupby("epoch")["seconds"].sum()))
     n_events = int(np.minimum(frame.groupby("user_id").size(), model.max_len + 1).sum())
     timings = []
     for _ in range(repeats):
