@@ -37,6 +37,14 @@ TIMING_ONLY = dict(
     early_stopping_steps=None,
     random_state=0,
 )
+
+
+def epoch_seconds(history):
+    """Seconds of each epoch of a ``history_`` (an epoch may hold several records:
+    ``validation_interval`` rounds), indexed by epoch."""
+    return history.groupby("epoch")["seconds"].sum()
+
+
 #: the eSASRec paper's ML-1M shape (as RecTools runs it in ../shared/peers)
 ESASREC_ML1M = dict(
     hidden_units=64,
@@ -77,8 +85,7 @@ def measure(name, frame, epochs, repeats):
     started = time.perf_counter()
     model.fit(frame)
     fit_seconds = time.perf_counter() - started
-    # an epoch may hold several records (validation_interval rounds): sum them
-    per_epoch = float(np.median(model.history_.groupby("epoch")["seconds"].sum()))
+    per_epoch = float(np.median(epoch_seconds(model.history_)))
     n_events = int(np.minimum(frame.groupby("user_id").size(), model.max_len + 1).sum())
     timings = []
     for _ in range(repeats):

@@ -55,6 +55,18 @@ def _launch(out: Path, mode: str = "same", env_extra: dict | None = None) -> lis
     return results
 
 
+def _assert_same_weights(state, expected):
+    assert state.keys() == expected.keys()
+    for name, value in expected.items():
+        # the key bias has no true gradient (softmax ignores a shift of every key's
+        # score): its steps are Adam-normalised float noise, as large as the learning
+        # rate allows; every other weight agrees far more closely
+        atol = 5e-4 if name.endswith("qkv.bias") else 2e-5
+        np.testing.assert_allclose(
+            state[name].numpy(), value.numpy(), rtol=1e-4, atol=atol, err_msg=name
+        )
+
+
 @pytest.fixture(scope="module")
 def two_ranks(tmp_path_factory):
     return _launch(tmp_path_factory.mktemp("ddp"))
@@ -66,16 +78,7 @@ def test_two_processes_match_one_process(two_ranks):
     single = estimator.fit(X)
     for result in two_ranks:
         assert "error" not in result, result.get("error")
-        state = single.module_.state_dict()
-        assert result["state"].keys() == state.keys()
-        for name, value in state.items():
-            # the key bias has no true gradient (softmax ignores a shift of every key's
-            # score): its steps are Adam-normalised float noise, as large as the
-            # learning rate allows; every other weight agrees far more closely
-            atol = 5e-4 if name.endswith("qkv.bias") else 2e-5
-            np.testing.assert_allclose(
-                result["state"][name].numpy(), value.numpy(), rtol=1e-4, atol=atol, err_msg=name
-            )
+        _assert_same_weights(result["state"], single.module_.state_dict())
         history = single.history_
         assert list(result["history"]["step"]) == list(history["step"])
         np.testing.assert_allclose(
@@ -99,11 +102,7 @@ def test_sparse_item_updates_match_one_process(tmp_path):
     assert single.sparse_item_updates_
     for result in _launch(tmp_path, mode="sparse"):
         assert "error" not in result, result.get("error")
-        for name, value in single.module_.state_dict().items():
-            atol = 5e-4 if name.endswith("qkv.bias") else 2e-5  # see above
-            np.testing.assert_allclose(
-                result["state"][name].numpy(), value.numpy(), rtol=1e-4, atol=atol, err_msg=name
-            )
+        _assert_same_weights(result["state"], single.module_.state_dict())
         np.testing.assert_allclose(
             result["history"]["train_loss"], single.history_["train_loss"], rtol=1e-5
         )

@@ -183,6 +183,13 @@ def preset(base_init=None, *, extra: dict | None = None, **defaults):
     return __init__
 
 
+def _shifted(sequence: torch.Tensor):
+    """``(inputs, targets, valid)`` of the shifted-sequence objective: every position
+    predicts the next event; a position counts where both it and the next are items."""
+    inputs, targets = sequence[:, :-1], sequence[:, 1:]
+    return inputs, targets, (inputs != 0) & (targets != 0)
+
+
 class TransformerRecommender(BaseRecommender):
     """A transformer next-item recommender assembled from named components.
 
@@ -539,8 +546,7 @@ default="uniform"
     def _loss(self, module, batch: dict, generator: torch.Generator, objective: Objective):
         """Shifted-sequence objective: every position predicts the next event."""
         sequence = batch["sequence"]
-        inputs, targets = sequence[:, :-1], sequence[:, 1:]
-        valid = (inputs != 0) & (targets != 0)
+        inputs, targets, valid = _shifted(sequence)
         if batch.get("last_only"):
             valid[:, :-1] = False
         labels = batch["labels"][:, 1:] if "labels" in batch else None
@@ -1271,12 +1277,10 @@ default="uniform"
 
         return batches
 
-    def _batch_weight(self, batch: dict) -> float:
-        """How many targets ``_loss`` averages over in ``batch`` (the shifted objective:
-        positions whose input and next event are both items); data-parallel training
-        weights each rank's gradient by it."""
-        sequence = batch["sequence"]
-        return float(((sequence[:, :-1] != 0) & (sequence[:, 1:] != 0)).sum())
+    def _batch_weight(self, batch: dict) -> torch.Tensor:
+        """How many targets ``_loss`` averages over in ``batch`` (a tensor on the batch's
+        device: no sync); data-parallel training weights each rank's gradient by it."""
+        return _shifted(batch["sequence"])[2].sum()
 
     # ------------------------------------------------------------ validation
     def _validation_data(self, sequences: Sequences, X_valid, rng):

@@ -76,9 +76,9 @@ class BERT4RecEstimator(TransformerRecommender):
     _causal = False
     _n_special = 1  # [MASK] = n_items + 1
 
-    def _batch_weight(self, batch: dict) -> float:
+    def _batch_weight(self, batch: dict) -> torch.Tensor:
         # the masked positions are drawn in _loss: weight by their expected number
-        return self.mask_prob * float((batch["sequence"][:, -self.max_len :] != 0).sum())
+        return (batch["sequence"][:, -self.max_len :] != 0).sum() * self.mask_prob
 
     def _loss(self, module, batch, generator, objective):
         sequence = batch["sequence"][:, -self.max_len :]

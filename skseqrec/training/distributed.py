@@ -139,7 +139,7 @@ def average_gradients(parameters, loss: torch.Tensor, weight: float) -> torch.Te
         The trained parameters (the same, in the same order, on every rank).
     loss : torch.Tensor
         This rank's scalar loss (detached or not).
-    weight : float
+    weight : float or scalar tensor
         How many targets this rank's loss averages over (0: it scored none).
 
     Returns
@@ -169,7 +169,7 @@ def average_gradients(parameters, loss: torch.Tensor, weight: float) -> torch.Te
     )
     dist.all_reduce(flags, op=dist.ReduceOp.SUM)
     sparse = (flags > 0).tolist()
-    weight_t = torch.tensor(float(weight), device=device)
+    weight_t = torch.as_tensor(weight, dtype=torch.float32, device=device)
     parts = []
     for p, is_sparse in zip(parameters, sparse):
         grad = p.grad

@@ -62,7 +62,8 @@ class Trainer:
         record is ``{"epoch", "step", "train_loss" (mean over the round's steps),
         "valid_<name>"..., "seconds"}``.
     batch_weight : callable or None, default=None
-        ``batch_weight(batch) -> float``: how many targets the batch's loss averages over.
+        ``batch_weight(batch) -> float or scalar tensor``: how many targets the batch's
+        loss averages over.
         Used only under ``torch.distributed`` (more than one process): each process gets
         its share of every global batch from ``batches``, and the gradients are averaged
         over processes weighted by it (None: equal weights), so that a step equals the
@@ -189,10 +190,9 @@ class Trainer:
 
     def _step_loss(self, batch):
         """This process's loss on its share of the batch, and the share's weight."""
-        if self.world_size == 1 or self.batch_weight is None:
-            weight = 1.0
-        else:
-            weight = float(self.batch_weight(batch))
+        weight = 1.0
+        if self.world_size > 1 and self.batch_weight is not None:
+            weight = self.batch_weight(batch)  # a number or a tensor (no device sync)
         # an empty share is still passed to loss_fn: its loss is 0 with zero gradients,
         # and the random draws it makes (shared negatives) keep the ranks' streams in step
         with autocast(self.device, self.amp):
