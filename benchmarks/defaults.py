@@ -41,6 +41,7 @@ from skseqrec import (
     SASRecClassifierEstimator,
     SequentialTransformerEstimator,
 )
+from skseqrec.estimators import TransformerRecommender
 
 from .run import evaluate, load_dataset, split
 
@@ -93,11 +94,7 @@ def run_one(dataset: str, protocol: str, model: str, seed: int, overrides: dict)
         "platform": platform.platform(),
     }
     if model != "popularity":
-        record["params"] = {
-            k: v if isinstance(v, (int, float, str, bool, type(None))) else repr(v)
-            for k, v in estimator.get_params().items()
-            if not k.endswith("_col")
-        }
+        record["params"] = _recorded(estimator.get_params())
         history = estimator.history_
         record.update(
             n_epochs=int(estimator.n_epochs_),
@@ -107,6 +104,28 @@ def run_one(dataset: str, protocol: str, model: str, seed: int, overrides: dict)
             negative_sampling=getattr(estimator, "negative_sampling_", None),
         )
     return record
+
+
+def _recorded(params: dict) -> dict:
+    """Parameters as a record stores them (JSON scalars; anything else as its repr)."""
+    return {
+        k: v if isinstance(v, (int, float, str, bool, type(None))) else repr(v)
+        for k, v in params.items()
+        if not k.endswith("_col")
+    }
+
+
+def changed_defaults(record: dict) -> dict:
+    """``{name: recorded value}`` where a record's parameters differ from the model's
+    defaults now (a parameter added since the record counts at the value it had then,
+    the base class default); empty when the record still shows the defaults."""
+    if "params" not in record:
+        return {}
+    estimator = MODELS[record["model"]](random_state=record["seed"], **record["overrides"])
+    now = _recorded(estimator.get_params())
+    base = _recorded(TransformerRecommender().get_params())
+    then = {k: record["params"].get(k, base.get(k)) for k in now}
+    return {k: then[k] for k in now if then[k] != now[k]}
 
 
 def result_path(dataset, protocol, model, tag=None) -> Path:
@@ -171,6 +190,10 @@ def write_table() -> str:
                 busy = f" at load {load:.1f}" if load > LOADED else ""
                 if r.get("threads", 2) != 2:
                     busy = f" ({r['threads']} thread{'s' * (r['threads'] > 1)}){busy}"
+                stale = changed_defaults(r)
+                if stale:  # measured before a default changed: say at which values
+                    shown = ", ".join(f"{k}={v}" for k, v in sorted(stale.items()))
+                    busy += f"; earlier defaults: {shown}"
                 lines.append(
                     f"     - {value:.4f} ({ratio:.2f}x{mark}), "
                     f"{r['fit_seconds'] / 60:.1f} min{busy}"

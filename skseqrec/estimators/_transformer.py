@@ -113,6 +113,7 @@ TRANSFORMER_PARAMS = {
     "early_stopping_patience": P.Interval(int, 1, allow_none=True),
     "early_stopping_steps": P.Interval(int, 1, allow_none=True),
     "early_stopping_min_steps": P.Interval(int, 0),
+    "early_stopping_rate": P.Interval(float, 0.0),
     "early_stopping_tol": P.AnyOf(
         P.Interval(float, 0.0), P.Options("se"), description="a float >= 0 or 'se'"
     ),
@@ -305,6 +306,12 @@ default="uniform"
         :class:`~skseqrec.training.EarlyStopping`'s.
     early_stopping_min_steps : int, default=0
         Never stop early before this many optimiser steps.
+    early_stopping_rate : float, default=0.0
+        With ``early_stopping_steps``: the patience grows by this fraction of the step of
+        the best validation so far (``early_stopping_steps + early_stopping_rate *
+        best_step``), so a model that still improves after thousands of steps, by less
+        per validation than the noise of its score, is not stopped on its first dip.
+        Ignored when ``early_stopping_patience`` is set.
     early_stopping_tol : float or "se", default=0.0
         An improvement must exceed it; ``"se"``: one standard error of the validation
         score (``valid_<monitor>_se`` in ``history_``).
@@ -451,6 +458,7 @@ default="uniform"
         early_stopping_patience=None,
         early_stopping_steps=None,
         early_stopping_min_steps=0,
+        early_stopping_rate=0.0,
         early_stopping_tol=0.0,
         validation_interval=None,
         restore_best_weights=True,
@@ -1208,6 +1216,7 @@ default="uniform"
         callbacks = list(self.callbacks or [])
         if self._early_stopping and has_validation:
             mode = "min" if self.monitor == "loss" else "max"
+            in_steps = self.early_stopping_steps if self.early_stopping_patience is None else None
             callbacks.append(
                 EarlyStopping(
                     f"valid_{self.monitor}",
@@ -1216,10 +1225,9 @@ default="uniform"
                     tol=self.early_stopping_tol,
                     restore_best=self.restore_best_weights,
                     # a patience in rounds, when given, replaces the preset's steps
-                    patience_steps=(
-                        self.early_stopping_steps if self.early_stopping_patience is None else None
-                    ),
+                    patience_steps=in_steps,
                     min_steps=self.early_stopping_min_steps,
+                    patience_rate=self.early_stopping_rate if in_steps is not None else 0.0,
                 )
             )
         if self.verbose:

@@ -7,6 +7,7 @@ from .callbacks import (
     GradientClipping,
     LearningRateSchedule,
     ProgressBar,
+    ReduceLROnPlateau,
     TimeBudget,
     unvalidated,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "LearningRateSchedule",
     "History",
     "ProgressBar",
+    "ReduceLROnPlateau",
     "TimeBudget",
     "Trainer",
     "autocast",

@@ -23,6 +23,7 @@ __all__ = [
     "GradientClipping",
     "LearningRateSchedule",
     "ProgressBar",
+    "ReduceLROnPlateau",
     "TimeBudget",
     "unvalidated",
 ]
@@ -106,7 +107,12 @@ class EarlyStopping(Callback):
     optimiser steps, but never before ``min_steps`` steps. Counting in steps means the
     same on a small dataset (few steps per epoch) and a large one; validation curves of
     sequential recommenders have plateaus of hundreds of steps early on, which a patience
-    of a few epochs of a small dataset stops inside.
+    of a few epochs of a small dataset stops inside. With ``patience_rate`` the patience
+    in steps grows with the step of the best record, ``patience_steps + patience_rate *
+    best_step`` (AutoGluon's adaptive early stopping): a model still improving after
+    thousands of steps (a large dataset) gains little per hundred steps, less than the
+    noise of its validation score, so a fixed patience stops it on its first dip, while a
+    small dataset that peaks early keeps its short patience.
 
     Parameters
     ----------
@@ -124,6 +130,9 @@ class EarlyStopping(Callback):
         Optimiser steps since the best record before stopping (instead of ``patience``).
     min_steps : int, default=0
         Never stop before this many optimiser steps.
+    patience_rate : float, default=0.0
+        With ``patience_steps``: add this fraction of the best record's step to the
+        patience.
 
     Attributes
     ----------
@@ -160,9 +169,19 @@ class EarlyStopping(Callback):
         *,
         patience_steps: int | None = None,
         min_steps: int = 0,
+        patience_rate: float = 0.0,
     ):
         if (patience is None) == (patience_steps is None):
             raise ValueError("EarlyStopping needs exactly one of patience and patience_steps.")
+        if isinstance(patience_rate, bool) or not (
+            isinstance(patience_rate, (int, float)) and patience_rate >= 0
+        ):
+            raise ValueError(f"patience_rate must be a number >= 0, got {patience_rate!r}.")
+        if patience_rate and patience_steps is None:
+            raise ValueError(
+                "EarlyStopping(patience_rate=...) grows a patience counted in steps; pass "
+                "patience_steps instead of patience."
+            )
         if tol != "se" and (
             isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0
         ):
@@ -174,6 +193,7 @@ class EarlyStopping(Callback):
         self.restore_best = restore_best
         self.patience_steps = patience_steps
         self.min_steps = min_steps
+        self.patience_rate = patience_rate
 
     def on_train_begin(self, trainer) -> None:
         self.best = -math.inf if self.mode == "max" else math.inf
@@ -226,7 +246,7 @@ class EarlyStopping(Callback):
             done = self.wait >= self.patience
         else:
             waited, unit = step - self.best_step, "steps"
-            done = waited >= self.patience_steps
+            done = waited >= self.patience_steps + self.patience_rate * self.best_step
         if done:
             trainer.stop_reason = (
                 f"early stopping: {self.monitor} did not improve for {waited} {unit} "
@@ -496,6 +516,107 @@ class LearningRateSchedule(Callback):
 
     def on_train_end(self, trainer) -> None:
         # leave the optimiser at its base rate: a later partial_fit starts a new schedule
+        for group, base in zip(trainer.optimizer.param_groups, self._base_rates):
+            group["lr"] = base
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when ``monitor`` stalls, counted in steps.
+
+    The rule. After each validation record: when ``monitor`` has not beaten its best by
+    more than ``tol`` for ``patience_steps`` optimiser steps since the best record or the
+    last reduction, whichever is later, every parameter group's rate is multiplied by
+    ``factor``, down to ``min_factor`` times its rate at the start of ``fit``. Steps, not
+    epochs, so it means the same on a small and a large dataset. With
+    :class:`EarlyStopping` (whose patience should be longer) it lets a model whose
+    validation score has levelled out at a large learning rate take smaller steps
+    before training stops, as scikit-learn's ``MLPClassifier(learning_rate="adaptive")``
+    and Keras' ``ReduceLROnPlateau`` do.
+
+    Parameters
+    ----------
+    monitor : str, default="valid_ndcg@10"
+    patience_steps : int, default=300
+    factor : float, default=0.3
+        In (0, 1).
+    min_factor : float, default=0.01
+        The smallest multiple of the starting rate.
+    mode : {"max", "min"}, default="max"
+    tol : float, default=0.0
+
+    Attributes
+    ----------
+    reductions : list of int
+        The steps at which the rate was reduced (in the last ``fit``).
+    last_factor : float
+        The current multiple of the starting rate.
+
+    Examples
+    --------
+    >>> from skseqrec.training import ReduceLROnPlateau
+    >>> plateau = ReduceLROnPlateau("valid_ndcg@10", patience_steps=100, factor=0.5)
+    >>> plateau
+    ReduceLROnPlateau(monitor='valid_ndcg@10', patience_steps=100, factor=0.5, min_factor=0.01, mode='max', tol=0.0)
+    """
+
+    def __init__(
+        self,
+        monitor: str = "valid_ndcg@10",
+        patience_steps: int = 300,
+        factor: float = 0.3,
+        min_factor: float = 0.01,
+        mode: str = "max",
+        tol: float = 0.0,
+    ):
+        if isinstance(patience_steps, bool) or not isinstance(patience_steps, int):
+            raise ValueError(f"patience_steps must be an int >= 1, got {patience_steps!r}.")
+        if patience_steps < 1:
+            raise ValueError(f"patience_steps must be an int >= 1, got {patience_steps!r}.")
+        if not 0.0 < factor < 1.0:
+            raise ValueError(f"factor must be in (0, 1), got {factor!r}.")
+        if not 0.0 < min_factor <= 1.0:
+            raise ValueError(f"min_factor must be in (0, 1], got {min_factor!r}.")
+        if mode not in ("max", "min"):
+            raise ValueError(f"mode must be 'max' or 'min', got {mode!r}.")
+        self.monitor = monitor
+        self.patience_steps = patience_steps
+        self.factor = factor
+        self.min_factor = min_factor
+        self.mode = mode
+        self.tol = tol
+
+    def on_train_begin(self, trainer) -> None:
+        self._base_rates = [group["lr"] for group in trainer.optimizer.param_groups]
+        self.best = -math.inf if self.mode == "max" else math.inf
+        self.last_factor = 1.0
+        self.reductions = []
+        self._since = 0
+
+    def on_epoch_end(self, trainer, record: dict) -> None:
+        value = record.get(self.monitor)
+        if value is None:
+            if unvalidated(trainer, record):
+                return
+            raise KeyError(
+                f"ReduceLROnPlateau monitors {self.monitor!r}, absent from {sorted(record)}."
+            )
+        step = getattr(trainer, "step", 0)
+        better = (
+            value > self.best + self.tol if self.mode == "max" else value < self.best - self.tol
+        )
+        if better:
+            self.best, self._since = value, step
+            return
+        if step - self._since < self.patience_steps or self.last_factor <= self.min_factor:
+            return
+        self.last_factor = max(self.last_factor * self.factor, self.min_factor)
+        for group, base in zip(trainer.optimizer.param_groups, self._base_rates):
+            group["lr"] = base * self.last_factor
+        self.reductions.append(step)
+        self._since = step
+
+    def on_train_end(self, trainer) -> None:
+        # leave the optimiser at its starting rate: a later partial_fit starts afresh
         for group, base in zip(trainer.optimizer.param_groups, self._base_rates):
             group["lr"] = base
 

@@ -226,7 +226,10 @@ def test_early_stopping_parameters_build_the_callback():
         40,
     )
     assert (callback.min_steps, callback.tol, callback.restore_best) == (100, "se", False)
+    assert callback.patience_rate == 0.0
     assert est._training_callbacks(False) == []  # no validation data, no early stopping
+    est.set_params(early_stopping_rate=0.5)
+    assert est._training_callbacks(True)[0].patience_rate == 0.5
 
 
 def test_patience_in_rounds_replaces_a_presets_steps():
@@ -234,7 +237,7 @@ def test_patience_in_rounds_replaces_a_presets_steps():
     est = ESASRecEstimator(early_stopping_patience=2)
     assert est.early_stopping_steps is not None
     [callback] = est._training_callbacks(True)
-    assert (callback.patience, callback.patience_steps) == (2, None)
+    assert (callback.patience, callback.patience_steps, callback.patience_rate) == (2, None, 0.0)
 
 
 def test_bad_early_stopping_values_raise():
@@ -243,6 +246,7 @@ def test_bad_early_stopping_values_raise():
         {"early_stopping_tol": -0.1},
         {"validation_interval": 0},
         {"early_stopping_steps": 0},
+        {"early_stopping_rate": -0.5},
     ):
         with pytest.raises(InvalidParameterError):
             SASRecClassifierEstimator(**bad).check_params()

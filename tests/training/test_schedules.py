@@ -10,7 +10,13 @@ from sklearn.base import clone
 
 from skseqrec import SASRecClassifierEstimator
 from skseqrec.datasets import make_sequential_world
-from skseqrec.training import Callback, EarlyStopping, GradientClipping, LearningRateSchedule
+from skseqrec.training import (
+    Callback,
+    EarlyStopping,
+    GradientClipping,
+    LearningRateSchedule,
+    ReduceLROnPlateau,
+)
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +120,24 @@ def test_patience_in_steps_means_the_same_on_small_and_large_data():
     assert epoch == 5 and "did not improve for 3 epochs" in reason
 
 
+def test_patience_rate_grows_the_patience_with_the_best_step():
+    # slow gains with dips longer than the base patience: best at epoch 30 (step 2400)
+    values = [0.01 * e for e in range(1, 31)] + [0.25] * 40
+    values[20:24] = [0.1] * 4  # a dip of 4 epochs (320 steps) at step 1,680
+    fixed = EarlyStopping("valid_ndcg@10", patience_steps=240)
+    growing = EarlyStopping("valid_ndcg@10", patience_steps=240, patience_rate=0.5)
+    # the fixed patience stops in the dip; the growing one waits 240 + 0.5 * 1600 steps
+    assert _run_early_stopping(fixed, values, 80)[0] == 23
+    epoch, reason = _run_early_stopping(growing, values, 80)
+    assert fixed.best_step == 1600 and growing.best_step == 2400
+    # 240 + 0.5 * 2400 = 1440 steps (18 epochs) after the best at epoch 30
+    assert epoch == 48 and "did not improve for 1440 steps" in reason
+    with pytest.raises(ValueError, match="patience_rate must be a number >= 0"):
+        EarlyStopping("valid_ndcg@10", patience_steps=8, patience_rate=-1)
+    with pytest.raises(ValueError, match="pass patience_steps"):
+        EarlyStopping("valid_ndcg@10", patience=3, patience_rate=0.5)
+
+
 def test_min_steps_keeps_training_through_an_early_plateau():
     values = [0.3] + [0.2] * 40
     early = EarlyStopping("valid_ndcg@10", patience=2)
@@ -123,3 +147,58 @@ def test_min_steps_keeps_training_through_an_early_plateau():
     assert epoch == 13 and "did not improve for 12 epochs" in reason  # step 104 >= 100
     with pytest.raises(ValueError, match="exactly one of patience and patience_steps"):
         EarlyStopping("valid_ndcg@10")
+
+
+def _feed_plateau(callback, values, steps_per_record, optimizer):
+    """Feed ``values`` as validation records; return the rate after each."""
+    from types import SimpleNamespace
+
+    trainer = SimpleNamespace(step=0, optimizer=optimizer)
+    callback.on_train_begin(trainer)
+    rates = []
+    for epoch, value in enumerate(values, start=1):
+        trainer.step += steps_per_record
+        callback.on_epoch_end(trainer, {"epoch": epoch, "valid_ndcg@10": value})
+        rates.append(optimizer.param_groups[0]["lr"])
+    callback.on_train_end(trainer)
+    return rates
+
+
+def test_reduce_lr_on_plateau_follows_its_rule():
+    optimizer = torch.optim.Adam(torch.nn.Linear(2, 2).parameters(), lr=0.01)
+    plateau = ReduceLROnPlateau(patience_steps=100, factor=0.5, min_factor=0.2)
+    # a record every 50 steps: best 0.3 at step 50, reduced at 150 (100 steps later);
+    # 0.4 at 200 is a new best; reduced at 300 and (counting from that) 400, to the floor
+    values = [0.3, 0.2, 0.2, 0.4, 0.1, 0.1, 0.1, 0.1]
+    rates = _feed_plateau(plateau, values, 50, optimizer)
+    assert rates == pytest.approx([0.01, 0.01, 0.005, 0.005, 0.005, 0.0025, 0.0025, 0.002])
+    assert plateau.reductions == [150, 300, 400] and plateau.last_factor == 0.2
+    values = [0.3] + [0.1] * 20
+    plateau = ReduceLROnPlateau(patience_steps=100, factor=0.5, min_factor=0.2)
+    rates = _feed_plateau(plateau, values, 100, optimizer)
+    assert plateau.reductions == [200, 300, 400] and rates[-1] == pytest.approx(0.002)
+    # the optimiser is left at its starting rate for a later fit
+    assert optimizer.param_groups[0]["lr"] == 0.01
+    for bad in ({"factor": 1.0}, {"patience_steps": 0}, {"min_factor": 0}, {"mode": "up"}):
+        with pytest.raises(ValueError):
+            ReduceLROnPlateau(**bad)
+
+
+def test_reduce_lr_on_plateau_steers_a_real_fit(X):
+    # a learning rate of 1e-12 freezes the ranking: nothing improves after the first record
+    plateau, recorder = ReduceLROnPlateau(patience_steps=8, factor=0.5), StepRecorder()
+    model = SASRecClassifierEstimator(
+        hidden_units=8,
+        num_blocks=1,
+        max_len=8,
+        batch_size=8,
+        epochs=4,
+        learning_rate=1e-12,
+        validation_interval=4,
+        early_stopping_steps=1000,
+        callbacks=[plateau, recorder],
+    ).fit(X)
+    assert plateau.reductions, model.history_
+    first = plateau.reductions[0]
+    assert recorder.rates[first - 1] == pytest.approx(1e-12)
+    assert recorder.rates[first] == pytest.approx(0.5e-12)
