@@ -42,6 +42,7 @@ from ..training import (
     EarlyStopping,
     History,
     ProgressBar,
+    ReduceLROnPlateau,
     Trainer,
     loadable_device,
     resolve_device,
@@ -51,6 +52,7 @@ from ..training.optim import CombinedOptimizer
 from ._base import BaseRecommender
 
 __all__ = [
+    "ADAPTIVE_LEARNING_RATE_FACTOR",
     "FULL_CATALOGUE_MAX_ITEMS",
     "MIN_VALIDATION_USERS",
     "SPARSE_ITEM_UPDATES_MIN_ITEMS",
@@ -62,6 +64,9 @@ __all__ = [
 #: (exact, and on such catalogues cheaper per learned bit than sampling), and samples a
 #: shared set of ``num_negatives`` above it.
 FULL_CATALOGUE_MAX_ITEMS = 20_000
+#: ``learning_rate_schedule="adaptive"`` multiplies the learning rate by this on a
+#: validation plateau of ``early_stopping_steps`` steps.
+ADAPTIVE_LEARNING_RATE_FACTOR = 0.3
 #: ``validation="last_event"`` holds out the last event of at least this many users (all
 #: eligible users when fewer), whatever ``validation_fraction`` says.
 MIN_VALIDATION_USERS = 1000
@@ -102,6 +107,7 @@ TRANSFORMER_PARAMS = {
     "time_unit": P.Options(*_SECONDS),
     "optimizer": P.Options("adam", "adamw"),
     "learning_rate": P.Interval(float, 0.0, None, closed="neither"),
+    "learning_rate_schedule": P.Options("constant", "adaptive"),
     "betas": P.TupleOf(P.Interval(float, 0.0, 1.0, closed="left")),
     "weight_decay": P.Interval(float, 0.0),
     "sparse_item_updates": P.AnyOf(
@@ -271,6 +277,17 @@ default="uniform"
         AdamW (decoupled decay of the projection matrices only: embeddings, norm gains and
         biases are not decayed).
     learning_rate : float, default=0.001
+    learning_rate_schedule : {"constant", "adaptive"}, default="constant"
+        ``"adaptive"`` (as scikit-learn's ``MLPClassifier(learning_rate="adaptive")``, in
+        steps): with early stopping, the rate is multiplied by
+        :data:`ADAPTIVE_LEARNING_RATE_FACTOR` each time the validation score has not
+        improved for ``early_stopping_steps`` steps (counted from the best validation
+        or the last reduction; not before ``early_stopping_min_steps``), down to 1 % of
+        ``learning_rate``
+        (:class:`~skseqrec.training.ReduceLROnPlateau`); pair it with
+        ``early_stopping_rate`` so that training goes on at the smaller rates. A model
+        whose validation score levels out at a large rate then takes smaller steps
+        instead of stopping on a noisy plateau.
     betas : tuple of two floats, default=(0.9, 0.98)
         Adam's moment decays (SASRec's; the gSASRec reference uses (0.9, 0.999)).
     weight_decay : float, default=0.0
@@ -449,6 +466,7 @@ default="uniform"
         time_unit="s",
         optimizer="adam",
         learning_rate=0.001,
+        learning_rate_schedule="constant",
         betas=(0.9, 0.98),
         weight_decay=0.0,
         sparse_item_updates="auto",
@@ -1230,6 +1248,17 @@ default="uniform"
                     patience_rate=self.early_stopping_rate if in_steps is not None else 0.0,
                 )
             )
+            if self.learning_rate_schedule == "adaptive" and in_steps is not None:
+                callbacks.append(
+                    ReduceLROnPlateau(
+                        f"valid_{self.monitor}",
+                        patience_steps=in_steps,
+                        factor=ADAPTIVE_LEARNING_RATE_FACTOR,
+                        min_factor=0.01,
+                        mode=mode,
+                        min_steps=self.early_stopping_min_steps,
+                    )
+                )
         if self.verbose:
             callbacks.append(ProgressBar())  # drawn by rank 0 only under torch.distributed
         return callbacks

@@ -543,6 +543,9 @@ class ReduceLROnPlateau(Callback):
         The smallest multiple of the starting rate.
     mode : {"max", "min"}, default="max"
     tol : float, default=0.0
+    min_steps : int, default=0
+        No reduction before this many optimiser steps (a plateau early in training, as
+        gSASRec's, is waited out at the full rate).
 
     Attributes
     ----------
@@ -556,7 +559,7 @@ class ReduceLROnPlateau(Callback):
     >>> from skseqrec.training import ReduceLROnPlateau
     >>> plateau = ReduceLROnPlateau("valid_ndcg@10", patience_steps=100, factor=0.5)
     >>> plateau
-    ReduceLROnPlateau(monitor='valid_ndcg@10', patience_steps=100, factor=0.5, min_factor=0.01, mode='max', tol=0.0)
+    ReduceLROnPlateau(monitor='valid_ndcg@10', patience_steps=100, factor=0.5, min_factor=0.01, mode='max', tol=0.0, min_steps=0)
     """
 
     def __init__(
@@ -567,6 +570,7 @@ class ReduceLROnPlateau(Callback):
         min_factor: float = 0.01,
         mode: str = "max",
         tol: float = 0.0,
+        min_steps: int = 0,
     ):
         if isinstance(patience_steps, bool) or not isinstance(patience_steps, int):
             raise ValueError(f"patience_steps must be an int >= 1, got {patience_steps!r}.")
@@ -584,6 +588,7 @@ class ReduceLROnPlateau(Callback):
         self.min_factor = min_factor
         self.mode = mode
         self.tol = tol
+        self.min_steps = min_steps
 
     def on_train_begin(self, trainer) -> None:
         self._base_rates = [group["lr"] for group in trainer.optimizer.param_groups]
@@ -607,7 +612,11 @@ class ReduceLROnPlateau(Callback):
         if better:
             self.best, self._since = value, step
             return
-        if step - self._since < self.patience_steps or self.last_factor <= self.min_factor:
+        if (
+            step < self.min_steps
+            or step - self._since < self.patience_steps
+            or self.last_factor <= self.min_factor
+        ):
             return
         self.last_factor = max(self.last_factor * self.factor, self.min_factor)
         for group, base in zip(trainer.optimizer.param_groups, self._base_rates):

@@ -202,3 +202,25 @@ def test_reduce_lr_on_plateau_steers_a_real_fit(X):
     first = plateau.reductions[0]
     assert recorder.rates[first - 1] == pytest.approx(1e-12)
     assert recorder.rates[first] == pytest.approx(0.5e-12)
+
+
+def test_reduce_lr_on_plateau_waits_for_min_steps():
+    optimizer = torch.optim.Adam(torch.nn.Linear(2, 2).parameters(), lr=0.01)
+    plateau = ReduceLROnPlateau(patience_steps=100, factor=0.5, min_steps=500)
+    rates = _feed_plateau(plateau, [0.3] + [0.1] * 7, 100, optimizer)
+    # stalled from step 100; the first reduction comes at step 500
+    assert plateau.reductions == [500, 600, 700, 800] and rates[3] == 0.01
+
+
+def test_adaptive_learning_rate_schedule_builds_the_callback():
+    from skseqrec import ESASRecEstimator
+
+    est = ESASRecEstimator(learning_rate_schedule="adaptive", early_stopping_steps=300)
+    stop, plateau = est._training_callbacks(True)
+    assert isinstance(stop, EarlyStopping) and isinstance(plateau, ReduceLROnPlateau)
+    assert (plateau.patience_steps, plateau.min_steps) == (300, est.early_stopping_min_steps)
+    # a patience in rounds has no steps to count a plateau in: constant rate
+    est.set_params(early_stopping_patience=3)
+    assert [type(c) for c in est._training_callbacks(True)] == [EarlyStopping]
+    est.set_params(learning_rate_schedule="constant", early_stopping_patience=None)
+    assert [type(c) for c in est._training_callbacks(True)] == [EarlyStopping]
