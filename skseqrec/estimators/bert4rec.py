@@ -33,6 +33,7 @@ class BERT4RecEstimator(TransformerRecommender):
         ``loss="softmax"``, ``negative_sampling="auto"``, ``num_negatives=256``
         (used by the sampled losses), ``remove_accidental_hits=True``, ``init="xavier"``,
         ``batch_size=32``, ``early_stopping_steps=400``, ``early_stopping_min_steps=1000``,
+        ``early_stopping_rate=0.5``, ``learning_rate_schedule="adaptive"``,
         ``validation_interval=50``, ``epochs=300`` (an upper bound; the paper's ML-1M window
         is ``max_len=200``).
         ``exclude_history_negatives`` is not available (no next-item objective).
@@ -65,6 +66,8 @@ class BERT4RecEstimator(TransformerRecommender):
         batch_size=32,
         early_stopping_steps=400,
         early_stopping_min_steps=1000,
+        early_stopping_rate=0.5,
+        learning_rate_schedule="adaptive",
         validation_interval=50,
         epochs=300,
     )

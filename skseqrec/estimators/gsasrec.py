@@ -29,7 +29,8 @@ class GSASRecEstimator(TransformerRecommender):
         block="post_norm", loss="gbce", gbce_t=0.75, negative_sampling="uniform",
         num_negatives=256, tied_embeddings=False, remove_accidental_hits=True,
         betas=(0.9, 0.999), max_len=50, batch_size=32, early_stopping_steps=400,
-        early_stopping_min_steps=2000, validation_interval=50, epochs=300`` (an upper
+        early_stopping_min_steps=2000, early_stopping_rate=0.5,
+        learning_rate_schedule="adaptive", validation_interval=50, epochs=300`` (an upper
         bound). Validation NDCG@10 stays at a popularity-like plateau for the first
         1,000-1,300 steps on ml-100k before it rises, hence the minimum.
         ``remove_accidental_hits=True`` leaves negatives that equal the positive out of the
@@ -62,6 +63,8 @@ class GSASRecEstimator(TransformerRecommender):
         batch_size=32,
         early_stopping_steps=400,
         early_stopping_min_steps=2000,
+        early_stopping_rate=0.5,
+        learning_rate_schedule="adaptive",
         validation_interval=50,
         epochs=300,
     )
