@@ -205,10 +205,21 @@ def write_table() -> str:
         "unless the cell says otherwise (a 2-thread job slows down many times over when "
         "other jobs share the cores, so fits beside other jobs ran on 1 thread).",
     ]
+    return write_rst(TABLE, lines)
+
+
+def write_rst(path: Path, lines: list) -> str:
+    """Write a generated docs table; return its text."""
     text = "\n".join(lines) + "\n"
-    TABLE.parent.mkdir(parents=True, exist_ok=True)
-    TABLE.write_text(text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
     return text
+
+
+def log_progress() -> None:
+    """One line per validation round on stderr: a long fit shows where it is."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
+    logging.getLogger("skseqrec").setLevel(logging.INFO)
 
 
 def main(argv=None):
@@ -233,9 +244,7 @@ def main(argv=None):
         print(write_table())
         return
     torch.set_num_threads(args.threads)
-    # one line per validation round on stderr: a long fit shows where it is
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
-    logging.getLogger("skseqrec").setLevel(logging.INFO)
+    log_progress()
     overrides = {}
     for item in args.set:
         name, _, value = item.partition("=")

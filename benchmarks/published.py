@@ -21,15 +21,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from .defaults import log_progress, run_one, write_rst
 from .defaults import result_path as defaults_path
-from .defaults import run_one
 
 RESULTS = Path(__file__).resolve().parent / "results" / "published"
 TABLE = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "published_table.rst"
@@ -153,10 +152,7 @@ def write_table() -> str:
         "torch threads of a 2-core CPU, one job at a time. The time-to-split figures use "
         "their own 5-core Beauty of the same size, not s3rec-beauty itself.",
     ]
-    text = "\n".join(lines) + "\n"
-    TABLE.parent.mkdir(parents=True, exist_ok=True)
-    TABLE.write_text(text)
-    return text
+    return write_rst(TABLE, lines)
 
 
 def main(argv=None):
@@ -171,8 +167,7 @@ def main(argv=None):
         print(write_table())
         return
     torch.set_num_threads(args.threads)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
-    logging.getLogger("skseqrec").setLevel(logging.INFO)
+    log_progress()
     RESULTS.mkdir(parents=True, exist_ok=True)
     for name in args.entries:
         entry = ENTRIES[name]

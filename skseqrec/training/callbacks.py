@@ -91,6 +91,23 @@ class Callback:
         return f"{type(self).__name__}({shown})"
 
 
+def _monitored(callback, trainer, record: dict):
+    """The value ``callback.monitor`` names in ``record``; None on a record the trainer did
+    not validate (a KeyError names the keys when the monitor is missing otherwise)."""
+    value = record.get(callback.monitor)
+    if value is None and not unvalidated(trainer, record):
+        raise KeyError(
+            f"{type(callback).__name__} monitors {callback.monitor!r}, absent from "
+            f"{sorted(record)}."
+        )
+    return value
+
+
+def _beats(value: float, best: float, mode: str, tol: float) -> bool:
+    """Whether ``value`` improves on ``best`` by more than ``tol`` (``mode`` "max"/"min")."""
+    return value > best + tol if mode == "max" else value < best - tol
+
+
 def _plain(value) -> bool:
     return value is None or isinstance(value, (bool, int, float, str, Path))
 
@@ -214,21 +231,12 @@ class EarlyStopping(Callback):
         value = record[key]
         return 0.0 if not math.isfinite(value) else float(value)
 
-    def _improved(self, value: float, tol: float) -> bool:
-        if self.mode == "max":
-            return value > self.best + tol
-        return value < self.best - tol
-
     def on_epoch_end(self, trainer, record: dict) -> None:
-        value = record.get(self.monitor)
+        value = _monitored(self, trainer, record)
         if value is None:
-            if unvalidated(trainer, record):
-                return
-            raise KeyError(
-                f"EarlyStopping monitors {self.monitor!r}, absent from {sorted(record)}."
-            )
+            return
         step = getattr(trainer, "step", 0)
-        if self._improved(value, self._tolerance(record)):
+        if _beats(value, self.best, self.mode, self._tolerance(record)):
             self.best, self.best_epoch, self.wait = value, record["epoch"], 0
             self.best_step = step
             if self.restore_best:
@@ -598,18 +606,11 @@ class ReduceLROnPlateau(Callback):
         self._since = 0
 
     def on_epoch_end(self, trainer, record: dict) -> None:
-        value = record.get(self.monitor)
+        value = _monitored(self, trainer, record)
         if value is None:
-            if unvalidated(trainer, record):
-                return
-            raise KeyError(
-                f"ReduceLROnPlateau monitors {self.monitor!r}, absent from {sorted(record)}."
-            )
+            return
         step = getattr(trainer, "step", 0)
-        better = (
-            value > self.best + self.tol if self.mode == "max" else value < self.best - self.tol
-        )
-        if better:
+        if _beats(value, self.best, self.mode, self.tol):
             self.best, self._since = value, step
             return
         if (
