@@ -590,6 +590,8 @@ class ReduceLROnPlateau(Callback):
             raise ValueError(f"min_factor must be in (0, 1], got {min_factor!r}.")
         if mode not in ("max", "min"):
             raise ValueError(f"mode must be 'max' or 'min', got {mode!r}.")
+        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0:
+            raise ValueError(f"tol must be a number >= 0, got {tol!r}.")
         self.monitor = monitor
         self.patience_steps = patience_steps
         self.factor = factor

@@ -179,7 +179,13 @@ def test_reduce_lr_on_plateau_follows_its_rule():
     assert plateau.reductions == [200, 300, 400] and rates[-1] == pytest.approx(0.002)
     # the optimiser is left at its starting rate for a later fit
     assert optimizer.param_groups[0]["lr"] == 0.01
-    for bad in ({"factor": 1.0}, {"patience_steps": 0}, {"min_factor": 0}, {"mode": "up"}):
+    for bad in (
+        {"factor": 1.0},
+        {"patience_steps": 0},
+        {"min_factor": 0},
+        {"mode": "up"},
+        {"tol": -1},
+    ):
         with pytest.raises(ValueError):
             ReduceLROnPlateau(**bad)
 
