@@ -36,10 +36,10 @@ print(
 # %%
 # A fit with a small budget
 # -------------------------
-# The defaults validate every 50 optimiser steps, cut the learning rate to 0.3x after
-# each 400 steps without a better validation NDCG@10, and stop after 400 steps plus half
-# the step of the best validation without a better one, but never before 1,000 steps.
-# Here: plateaus of 150 steps, never before 300.
+# The defaults validate every 50 optimiser steps and stop after 400 steps plus half the
+# step of the best validation without a better validation NDCG@10, but never before
+# 1,000 steps; after 400 steps plus a quarter of that step they cut the learning rate to
+# 0.3x first. Here: 150 steps instead of 400, never before 300.
 est = ESASRecEstimator(early_stopping_min_steps=300, early_stopping_steps=150, random_state=0)
 started = time.perf_counter()
 est.fit(ratings)

@@ -281,13 +281,13 @@ default="uniform"
         ``"adaptive"`` (as scikit-learn's ``MLPClassifier(learning_rate="adaptive")``, in
         steps): with early stopping, the rate is multiplied by
         :data:`ADAPTIVE_LEARNING_RATE_FACTOR` each time the validation score has not
-        improved for ``early_stopping_steps`` steps (counted from the best validation
-        or the last reduction; not before ``early_stopping_min_steps``), down to 1 % of
-        ``learning_rate``
-        (:class:`~skseqrec.training.ReduceLROnPlateau`); pair it with
-        ``early_stopping_rate`` so that training goes on at the smaller rates. A model
-        whose validation score levels out at a large rate then takes smaller steps
-        instead of stopping on a noisy plateau.
+        improved for ``early_stopping_steps + early_stopping_rate / 2 * best_step``
+        steps (counted from the best validation or the last reduction; not before
+        ``early_stopping_min_steps``), down to 1 % of ``learning_rate``
+        (:class:`~skseqrec.training.ReduceLROnPlateau`). With ``early_stopping_rate >
+        0`` the cut comes before early stopping would stop, and training stops when it
+        brings no better validation score: a model whose score levels out at a large
+        rate takes smaller steps instead of stopping on a noisy plateau.
     betas : tuple of two floats, default=(0.9, 0.98)
         Adam's moment decays (SASRec's; the gSASRec reference uses (0.9, 0.999)).
     weight_decay : float, default=0.0
@@ -1257,6 +1257,9 @@ default="uniform"
                         min_factor=0.01,
                         mode=mode,
                         min_steps=self.early_stopping_min_steps,
+                        # half early stopping's growth: one cut per plateau, and training
+                        # stops when the cut brings no better validation
+                        patience_rate=self.early_stopping_rate / 2,
                     )
                 )
         if self.verbose:

@@ -22,9 +22,9 @@ class ESASRecEstimator(TransformerRecommender):
     N(0, 0.02) initialisation, a 50-event window, batches of 32 reshuffled every
     epoch at learning rate 0.003 (on CPU, learning is limited by optimiser steps: these
     give 4x the steps of batch 128 at about the same cost per epoch), validation every 50
-    steps, the learning rate cut to 0.3x on every 400-step plateau of validation NDCG@10,
-    and early stopping after 400 steps plus half the step of the best validation without
-    a better one, but not before 1,000 steps.
+    steps, early stopping after 400 steps plus half the step of the best validation
+    without a better validation NDCG@10 (but not before 1,000 steps), and the learning
+    rate cut to 0.3x after 400 steps plus a quarter of that step.
 
     Parameters
     ----------

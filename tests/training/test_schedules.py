@@ -225,8 +225,21 @@ def test_adaptive_learning_rate_schedule_builds_the_callback():
     stop, plateau = est._training_callbacks(True)
     assert isinstance(stop, EarlyStopping) and isinstance(plateau, ReduceLROnPlateau)
     assert (plateau.patience_steps, plateau.min_steps) == (300, est.early_stopping_min_steps)
+    # the cut comes at half early stopping's growth: before training would stop
+    assert plateau.patience_rate == stop.patience_rate / 2 == est.early_stopping_rate / 2 > 0
     # a patience in rounds has no steps to count a plateau in: constant rate
     est.set_params(early_stopping_patience=3)
     assert [type(c) for c in est._training_callbacks(True)] == [EarlyStopping]
     est.set_params(learning_rate_schedule="constant", early_stopping_patience=None)
     assert [type(c) for c in est._training_callbacks(True)] == [EarlyStopping]
+
+
+def test_reduce_lr_on_plateau_patience_grows_with_the_best_step():
+    optimizer = torch.optim.Adam(torch.nn.Linear(2, 2).parameters(), lr=0.01)
+    plateau = ReduceLROnPlateau(patience_steps=100, factor=0.5, patience_rate=0.25)
+    # rising to step 1,200, then flat: the cut waits 100 + 0.25 * 1200 = 400 steps
+    values = [0.01 * i for i in range(1, 13)] + [0.05] * 10
+    _feed_plateau(plateau, values, 100, optimizer)
+    assert plateau.reductions == [1600, 2000]
+    with pytest.raises(ValueError, match="patience_rate"):
+        ReduceLROnPlateau(patience_rate=-0.1)
