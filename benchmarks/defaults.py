@@ -128,6 +128,14 @@ def changed_defaults(record: dict) -> dict:
     return {k: then[k] for k in now if then[k] != now[k]}
 
 
+def _stale_note(record: dict) -> str:
+    """ "; earlier defaults: name=value, ..." for a record measured before a default
+    changed (the values it was measured at); empty otherwise."""
+    stale = changed_defaults(record)
+    shown = ", ".join(f"{k}={v}" for k, v in sorted(stale.items()))
+    return f"; earlier defaults: {shown}" if stale else ""
+
+
 def result_path(dataset, protocol, model, tag=None) -> Path:
     suffix = f"_{tag}" if tag else ""
     return RESULTS / f"{dataset}_{protocol}_{model}{suffix}.json"
@@ -172,7 +180,7 @@ def write_table() -> str:
                     f"     - too few test users ({n_users}) to compare; not run"
                     if by_key.get((dataset, protocol, model)) is None
                     else f"     - {by_key[(dataset, protocol, model)]['metrics']['ndcg@10']:.4f}"
-                    f" ({n_users} test users)"
+                    f" ({n_users} test users{_stale_note(by_key[(dataset, protocol, model)])})"
                     for model in models
                 ]
                 continue
@@ -190,10 +198,7 @@ def write_table() -> str:
                 busy = f" at load {load:.1f}" if load > LOADED else ""
                 if r.get("threads", 2) != 2:
                     busy = f" ({r['threads']} thread{'s' * (r['threads'] > 1)}){busy}"
-                stale = changed_defaults(r)
-                if stale:  # measured before a default changed: say at which values
-                    shown = ", ".join(f"{k}={v}" for k, v in sorted(stale.items()))
-                    busy += f"; earlier defaults: {shown}"
+                busy += _stale_note(r)
                 lines.append(
                     f"     - {value:.4f} ({ratio:.2f}x{mark}), "
                     f"{r['fit_seconds'] / 60:.1f} min{busy}"
