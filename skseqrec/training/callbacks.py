@@ -108,6 +108,12 @@ def _beats(value: float, best: float, mode: str, tol: float) -> bool:
     return value > best + tol if mode == "max" else value < best - tol
 
 
+def _scale_rates(optimizer, base_rates: list, factor: float) -> None:
+    """Set every parameter group's learning rate to its base rate times ``factor``."""
+    for group, base in zip(optimizer.param_groups, base_rates):
+        group["lr"] = base * factor
+
+
 def _plain(value) -> bool:
     return value is None or isinstance(value, (bool, int, float, str, Path))
 
@@ -512,8 +518,7 @@ class LearningRateSchedule(Callback):
 
     def _apply(self, trainer, step: int) -> None:
         self.last_factor = self.factor(step)
-        for group, base in zip(trainer.optimizer.param_groups, self._base_rates):
-            group["lr"] = base * self.last_factor
+        _scale_rates(trainer.optimizer, self._base_rates, self.last_factor)
 
     def on_train_begin(self, trainer) -> None:
         self._base_rates = [group["lr"] for group in trainer.optimizer.param_groups]
@@ -524,8 +529,7 @@ class LearningRateSchedule(Callback):
 
     def on_train_end(self, trainer) -> None:
         # leave the optimiser at its base rate: a later partial_fit starts a new schedule
-        for group, base in zip(trainer.optimizer.param_groups, self._base_rates):
-            group["lr"] = base
+        _scale_rates(trainer.optimizer, self._base_rates, 1.0)
 
 
 class ReduceLROnPlateau(Callback):
@@ -637,15 +641,13 @@ class ReduceLROnPlateau(Callback):
         ):
             return
         self.last_factor = max(self.last_factor * self.factor, self.min_factor)
-        for group, base in zip(trainer.optimizer.param_groups, self._base_rates):
-            group["lr"] = base * self.last_factor
+        _scale_rates(trainer.optimizer, self._base_rates, self.last_factor)
         self.reductions.append(step)
         self._since = step
 
     def on_train_end(self, trainer) -> None:
         # leave the optimiser at its starting rate: a later partial_fit starts afresh
-        for group, base in zip(trainer.optimizer.param_groups, self._base_rates):
-            group["lr"] = base
+        _scale_rates(trainer.optimizer, self._base_rates, 1.0)
 
 
 class ProgressBar(Callback):
