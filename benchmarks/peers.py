@@ -30,7 +30,8 @@ test users from their CONTEXT histories, seen items excluded); the lists are sco
   before the cut.
 
 The record goes to ``benchmarks/results/peer_{dataset}_{protocol}_{peer}_{variant}.json``
-(``--out`` to write elsewhere) with the fields of ``benchmarks.run``'s records plus
+(``..._budget{S}.json`` with ``--time-budget S``; ``--out`` to write elsewhere) with the
+fields of ``benchmarks.run``'s records plus
 ``library``; ``benchmarks.report`` puts it in the table of that dataset and protocol.
 """
 
@@ -174,11 +175,13 @@ def run_protocol(args, argv):
         "versions": {**meta["versions"], "skseqrec (split, metrics)": skseqrec.__version__},
         "command": _command(argv),
     }
-    out = (
-        Path(args.out)
-        if args.out
-        else RESULTS / f"peer_{args.dataset}_{args.protocol}_{args.peer}_{variant}.json"
-    )
+    name = f"peer_{args.dataset}_{args.protocol}_{args.peer}_{variant}"
+    if args.time_budget:
+        # an equal-budget run (benchmarks/side_by_side.sh) sits beside our runs of that budget
+        record["time_budget_seconds"] = float(args.time_budget)
+        record["tag"] = f"budget{args.time_budget:g}"
+        name += f"_{record['tag']}"
+    out = Path(args.out) if args.out else RESULTS / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=1, default=str))
     print(f"{args.peer} {variant} on {args.dataset} ({args.protocol}), seeds {args.seeds}:")
