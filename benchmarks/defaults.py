@@ -102,8 +102,22 @@ def run_one(dataset: str, protocol: str, model: str, seed: int, overrides: dict)
             best_epoch=int(estimator.best_epoch_),
             stop_reason=estimator.stop_reason_,
             negative_sampling=getattr(estimator, "negative_sampling_", None),
+            validation_curve=validation_curve(history),
         )
     return record
+
+
+def validation_curve(history) -> dict:
+    """``{"step": [...], "<monitor>": [...]}``: every validated row of ``history_``, so a
+    record can replay other stopping rules (``python -m benchmarks.patience``)."""
+    keys = [c for c in history.columns if c.startswith("valid_") and not c.endswith("_se")]
+    if not keys or not len(history):
+        return {}
+    rows = history.dropna(subset=keys[:1])
+    curve = {"step": [int(s) for s in rows["step"]]}
+    for key in keys:
+        curve[key] = [round(float(v), 6) for v in rows[key]]
+    return curve
 
 
 def _recorded(params: dict) -> dict:
