@@ -65,14 +65,6 @@ def _row(record):
     ]
 
 
-def _budget(record):
-    """Training budget in seconds of a side-by-side run (their own table), else 0."""
-    if record.get("time_budget_seconds"):
-        return float(record["time_budget_seconds"])
-    tag = record.get("tag") or ""  # popularity has no budget to spend, only the run's tag
-    return float(tag[len("budget") :]) if tag.startswith("budget") else 0.0
-
-
 def _table(rows, header):
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     line = "  ".join("=" * w for w in widths)
@@ -139,7 +131,9 @@ def main():
         record = json.loads(path.read_text())
         if "summary" not in record or "protocol" not in record:
             continue
-        groups[(record["dataset"], record["protocol"], _budget(record))].append(record)
+        # an equal-budget run (benchmarks/side_by_side.sh) goes to its budget's own table
+        budget = record.get("time_budget_seconds") or 0.0
+        groups[(record["dataset"], record["protocol"], budget)].append(record)
     header = [
         "model",
         "NDCG@10",
