@@ -277,10 +277,11 @@ class EarlyStopping(Callback):
 class TimeBudget(Callback):
     """Stop before an epoch that would end after ``seconds`` of training.
 
-    After each epoch, training stops when the time spent so far plus the mean epoch time
-    would exceed the budget (so the budget is kept on average, not overrun by a whole
-    epoch). At least one epoch always runs. Used by the benchmarks to compare models at an
-    equal CPU budget.
+    After each round (an epoch, or ``validate_every`` steps when the trainer validates in
+    steps), training stops when the time spent so far plus the mean round time would
+    exceed the budget (so the budget is kept on average, not overrun by a whole round). At
+    least one round always runs. Used by the benchmarks to compare models at an equal CPU
+    budget.
 
     Parameters
     ----------
@@ -296,7 +297,7 @@ class TimeBudget(Callback):
     >>> est = SASRecClassifierEstimator(hidden_units=16, epochs=1000,
     ...                                 callbacks=[TimeBudget(seconds=0.2)]).fit(X)
     >>> est.stop_reason_
-    'time budget: ... s spent of 0.2 s after ... epochs'
+    'time budget: ... s spent of 0.2 s at step ... (epoch ...)'
     >>> est.n_epochs_ < 1000
     True
     """
@@ -308,15 +309,15 @@ class TimeBudget(Callback):
 
     def on_train_begin(self, trainer) -> None:
         self.started = time.perf_counter()
-        self.epochs = 0
+        self.rounds = 0
 
     def on_epoch_end(self, trainer, record: dict) -> None:
-        self.epochs += 1
+        self.rounds += 1
         elapsed = time.perf_counter() - self.started
-        if trainer.stop_reason is None and elapsed * (self.epochs + 1) / self.epochs > self.seconds:
+        if trainer.stop_reason is None and elapsed * (self.rounds + 1) / self.rounds > self.seconds:
             trainer.stop_reason = (
-                f"time budget: {elapsed:.0f} s spent of {self.seconds:g} s after "
-                f"{self.epochs} epochs"
+                f"time budget: {elapsed:.0f} s spent of {self.seconds:g} s at step "
+                f"{trainer.step} (epoch {record['epoch']})"
             )
 
 

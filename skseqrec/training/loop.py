@@ -246,7 +246,10 @@ class Trainer:
             else:
                 self.stop_reason = f"reached epochs={self.epochs}"
         except KeyboardInterrupt:
-            self.stop_reason = f"interrupted (KeyboardInterrupt) after {len(self.history)} epochs"
+            self.stop_reason = (
+                f"interrupted (KeyboardInterrupt) at step {self.step} "
+                f"(epoch {first + self.epochs_run})"
+            )
             warnings.warn(
                 f"Training was interrupted after {self.history.last_epoch} epoch(s); the model "
                 "keeps the best weights seen so far (with early stopping), otherwise the "

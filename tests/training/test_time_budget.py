@@ -48,3 +48,28 @@ def test_time_budget_runs_at_least_one_epoch_and_leaves_other_stops_alone():
 def test_time_budget_rejects_a_non_positive_budget():
     with pytest.raises(ValueError, match="time budget must be positive"):
         TimeBudget(0)
+
+
+def test_time_budget_counts_validation_rounds_and_names_the_step():
+    # validation every 2 steps of 5-step epochs: rounds of 2, 2 and 1 steps per epoch;
+    # the budget is spent in the 4th epoch, not after "11 epochs" (the rounds so far)
+    module = torch.nn.Linear(2, 1)
+
+    def batches(epoch):
+        for _ in range(5):
+            time.sleep(0.01)
+            yield torch.ones(4, 2)
+
+    trainer = Trainer(
+        module=module,
+        optimizer=torch.optim.SGD(module.parameters(), lr=0.0),
+        loss_fn=lambda batch: module(batch).sum(),
+        batches=batches,
+        epochs=100,
+        validate=lambda: {"score": 0.0},
+        validate_every=2,
+        callbacks=[TimeBudget(0.17)],
+    ).run()
+    assert trainer.stop_reason.startswith("time budget")
+    assert f"at step {trainer.step} (epoch {trainer.epochs_run})" in trainer.stop_reason
+    assert 2 <= trainer.epochs_run <= 5
