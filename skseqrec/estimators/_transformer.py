@@ -266,10 +266,9 @@ default="uniform"
     exclude_history_negatives : bool, default=False
         Redraw negatives that are in the row's own window (the original SASRec); needs
         ``negative_sampling="uniform"``.
-    init : {"normal", "xavier", "torch"}, default="normal"
-        Weight initialisation: N(0, 0.02), Xavier-normal (RecTools' choice; larger
-        projection weights, a faster start for the LiGR block), or PyTorch's own defaults
-        (embeddings N(0, 1), linear layers Kaiming-uniform; the gSASRec reference's).
+    init : {"normal", "xavier"}, default="normal"
+        Weight initialisation: N(0, 0.02), or Xavier-normal (RecTools' choice; larger
+        projection weights, a faster start for the LiGR block).
     time_unit : {"s", "ms", "us", "ns"}, default="s"
         Unit of a numeric time column, for models that read times (``block="hstu"``);
         datetime columns are always exact.

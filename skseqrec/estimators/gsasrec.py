@@ -32,7 +32,10 @@ class GSASRecEstimator(TransformerRecommender):
         early_stopping_min_steps=2000, early_stopping_rate=0.5,
         learning_rate_schedule="adaptive", validation_interval=50, epochs=300`` (an upper
         bound). Validation NDCG@10 stays at a popularity-like plateau for the first
-        1,000-1,300 steps on ml-100k before it rises, hence the minimum.
+        1,000-1,300 steps on ml-100k before it rises, hence the minimum. The reference
+        code's initialisation (PyTorch's defaults: item vectors N(0, 1)) does not shorten
+        it: on ml-100k it learned slower (test NDCG@10 0.0481 after 9,000 steps against
+        0.0703 with N(0, 0.02)).
         ``remove_accidental_hits=True`` leaves negatives that equal the positive out of the
         loss (the paper's code keeps them). ``sparse_item_updates="auto"``: on catalogues
         of more than :data:`~skseqrec.estimators.SPARSE_ITEM_UPDATES_MIN_ITEMS` items a

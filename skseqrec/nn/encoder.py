@@ -13,7 +13,7 @@ from .dropout import Dropout
 __all__ = ["INITS", "RatingModel", "SequenceEncoder"]
 
 #: Weight initialisations of :meth:`SequenceEncoder.reset_parameters`.
-INITS = ("normal", "xavier", "torch")
+INITS = ("normal", "xavier")
 
 
 class SequenceEncoder(nn.Module):
@@ -45,7 +45,7 @@ class SequenceEncoder(nn.Module):
     n_special : int, default=0
         Extra input tokens after the catalogue (codes ``n_items + 1, ...``), e.g.
         BERT4Rec's mask token; they are never scored.
-    init : {"normal", "xavier", "torch"}, default="normal"
+    init : {"normal", "xavier"}, default="normal"
         Weight initialisation, see :meth:`reset_parameters`.
     sparse_gradients : bool, default=False
         The item tables get sparse gradients under autograd: a step's gradient holds the
@@ -126,16 +126,13 @@ class SequenceEncoder(nn.Module):
 
         Parameters
         ----------
-        init : {"normal", "xavier", "torch"}, default="normal"
+        init : {"normal", "xavier"}, default="normal"
             ``"normal"``: N(0, ``std``) everywhere (Adam moves each weight by about the
             learning rate per step whatever its scale). ``"xavier"``: Xavier-normal
             (std ``sqrt(2 / (fan_in + fan_out))``), as RecTools initialises its
             transformers; its larger projection weights give the first steps larger
             logits to learn from (with N(0, 0.02) eSASRec's initial scores have a
-            standard deviation of about 0.005). ``"torch"``: PyTorch's own defaults, as
-            the gSASRec reference code leaves them: embeddings N(0, 1), linear weights and
-            biases Kaiming-uniform; item vectors start at unit scale, so the scores start
-            far apart and the first steps learn item contrasts rather than popularity.
+            standard deviation of about 0.005).
         std : float, default=0.02
             Standard deviation of ``"normal"``.
         """
@@ -143,9 +140,6 @@ class SequenceEncoder(nn.Module):
             raise ValueError(f"init must be one of {list(INITS)}, got {init!r}.")
         for module in self.modules():
             if isinstance(module, (nn.Embedding, nn.Linear)):
-                if init == "torch":
-                    module.reset_parameters()
-                    continue
                 if init == "xavier":
                     nn.init.xavier_normal_(module.weight)
                 else:

@@ -108,7 +108,7 @@ def build_encoder(
         Extra input tokens after the catalogue (e.g. BERT4Rec's ``[MASK]``).
     attention_bias : bool
         Biases of the softmax-attention projections (HSTU's projection has none).
-    init : {"normal", "xavier", "torch"}
+    init : {"normal", "xavier"}
         Weight initialisation (see :meth:`SequenceEncoder.reset_parameters`).
     """
     if block not in _BLOCK_DESIGN:

@@ -142,21 +142,6 @@ def test_init_sets_the_scale_of_linear_weights():
         SASRecClassifierEstimator(**TINY, init="kaiming").check_params()
 
 
-def test_torch_init_is_pytorchs_own():
-    # the gSASRec reference leaves PyTorch's defaults: N(0, 1) item vectors, Kaiming-uniform
-    # linear weights (bound 1 / sqrt(fan_in)) and non-zero biases; padding stays zero
-    module = SASRecClassifierEstimator(hidden_units=16, init="torch").build_module(300)
-    items = module.item_embedding.weight.detach()
-    assert float(items[1:].std()) == pytest.approx(1.0, rel=0.1)
-    assert not items[0].any()
-    weight = max(_linear_weights(module), key=torch.Tensor.numel).detach()
-    fan_in = weight.shape[1]
-    assert float(weight.abs().max()) <= 1 / math.sqrt(fan_in) + 1e-6
-    assert float(weight.std()) == pytest.approx(1 / math.sqrt(3 * fan_in), rel=0.1)
-    biases = [m.bias for m in module.modules() if isinstance(m, torch.nn.Linear)]
-    assert any(b is not None and b.detach().abs().sum() > 0 for b in biases)
-
-
 def test_betas_reach_the_optimiser():
     module = torch.nn.Linear(2, 2)
     for optimizer in ("adam", "adamw"):
