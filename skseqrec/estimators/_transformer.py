@@ -289,7 +289,8 @@ default="uniform"
         brings no better validation score: a model whose score levels out at a large
         rate takes smaller steps instead of stopping on a noisy plateau.
     betas : tuple of two floats, default=(0.9, 0.98)
-        Adam's moment decays (SASRec's; the gSASRec reference uses (0.9, 0.999)).
+        Adam's moment decays (SASRec's; the gSASRec reference uses (0.9, 0.999), with which
+        gSASRec's early popularity plateau lasts ~3x as many steps).
     weight_decay : float, default=0.0
     sparse_item_updates : {"auto", True, False}, default="auto"
         True: a step updates only the item rows it read (its inputs, positives and sampled
