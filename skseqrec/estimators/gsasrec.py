@@ -15,11 +15,12 @@ class GSASRecEstimator(TransformerRecommender):
     negative sampling; ``t = 0`` is plain BCE, ``t = 1`` fully calibrated. Defaults follow
     the paper's ML-1M configuration and its reference code: the original SASRec block
     (``block="post_norm"``: norm on the queries, a ``hidden_units``-wide ReLU feed-forward)
-    with ``num_negatives`` independent negatives at every
-    position (``negative_sampling="uniform"``): with negatives shared by the batch,
-    gSASRec collapsed early on ml-100k (validation falling while the training loss fell
-    from 0.69 to 0.03; NDCG@10 0.0377 against 0.0709 with per-position negatives), and
-    with every item as a negative (``"full"``, where gBCE is plain BCE) it learns slowly.
+    but the library's Adam betas (0.9, 0.98), not the reference's (0.9, 0.999) (see
+    below), and ``num_negatives`` independent negatives at every position
+    (``negative_sampling="uniform"``): with negatives shared by the batch, gSASRec
+    collapsed early on ml-100k (validation falling while the training loss fell from 0.69
+    to 0.03; NDCG@10 0.0377 against 0.0709 with per-position negatives), and with every
+    item as a negative (``"full"``, where gBCE is plain BCE) it learns slowly.
 
     Parameters
     ----------
