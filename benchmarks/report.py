@@ -18,8 +18,13 @@ dataset, protocol and budget, the older shared-script runs under protocol ``loo-
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
+
+from skseqrec.estimators import TransformerRecommender
+
+from .models import MODELS
 
 RESULTS = Path(__file__).resolve().parent / "results"
 OUT = Path(__file__).resolve().parents[1] / "docs" / "results_tables.rst"
@@ -40,8 +45,6 @@ def _row(record):
     stops = sorted({r.get("stop_reason", "") for r in runs if r.get("stop_reason")})
     fit = [r["fit_seconds"] for r in runs if "fit_seconds" in r]
     library = record.get("library", "skseqrec")
-    max_len = (runs[0].get("config") or {}).get("max_len") if runs else None
-    window = f" [max_len {max_len}]" if max_len else ""
     stops = sorted({s.split(":")[0] for s in stops})  # "early stopping" / "reached epochs=N"
     if library != "skseqrec":
         tested = "fit data"
@@ -52,7 +55,7 @@ def _row(record):
     else:
         tested = "final data"
     return [
-        f"{library}: {record['model']}{window}",
+        _label(record),
         _fmt(record["summary"], "ndcg@10"),
         _fmt(record["summary"], "hr@10"),
         "/".join(str(e) for e in epochs) or "—",
@@ -73,11 +76,58 @@ def _table(rows, header):
     return "\n".join([*out, line])
 
 
-def _label(record):
+def _json(value):
+    """A parameter value as a record stores it (``benchmarks.run`` writes JSON, str else)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def changed_defaults(record) -> dict:
+    """``{name: recorded value}`` where a ``benchmarks.run`` record's model differs from
+    the one its command builds now: a row measured before a preset's default changed.
+
+    The command's own choices (the runner's window, epochs and validation, ``--set``
+    and ``--patience*`` parameters, callbacks) are not defaults and are left out; a
+    parameter added since the record counts at the value it had then, the base default.
+    """
+    runs = record.get("runs") or [{}]
+    config = runs[0].get("config") or {}
+    name = record["model"].split(" ")[0]
+    if "library" in record or name not in MODELS or "epochs" not in config:
+        return {}
+    now = MODELS[name](
+        seed=config.get("random_state"),
+        epochs=config["epochs"],
+        patience=None,
+        protocol=record["protocol"],
+        max_len=config.get("max_len"),
+    ).get_params()
+    chosen = {"callbacks", *re.findall(r"(\w+)=", record["model"].partition(" ")[2])}
+    if "--patience" in record.get("command", ""):
+        chosen |= {k for k in now if k.startswith("early_stopping")}
+    base = TransformerRecommender().get_params()
+    changed = {}
+    for key, value in now.items():
+        then = _json(config.get(key, base.get(key)))
+        if key not in chosen and not key.endswith("_col") and then != _json(value):
+            changed[key] = then
+    return changed
+
+
+def _label(record, shown_changes=3):
+    """ "library: model [max_len N; earlier defaults: name=value, ...]": at most
+    ``shown_changes`` of the changed defaults by name, the rest counted."""
     runs = record.get("runs") or [{}]
     max_len = (runs[0].get("config") or {}).get("max_len")
-    window = f" [max_len {max_len}]" if max_len else ""
-    return f"{record.get('library', 'skseqrec')}: {record['model']}{window}"
+    notes = [f"max_len {max_len}"] if max_len else []
+    stale = sorted(changed_defaults(record).items())
+    if stale:
+        shown = ", ".join(f"{k}={v}" for k, v in stale[:shown_changes])
+        more = f" and {len(stale) - shown_changes} more" if len(stale) > shown_changes else ""
+        notes.append(
+            f"earlier defaults: {shown}{more}" if shown else f"earlier defaults ({len(stale)})"
+        )
+    shown = f" [{'; '.join(notes)}]" if notes else ""
+    return f"{record.get('library', 'skseqrec')}: {record['model']}{shown}"
 
 
 def plot_curves(dataset, protocol, records, budget=0):
@@ -89,15 +139,17 @@ def plot_curves(dataset, protocol, records, budget=0):
 
     fig, ax = plt.subplots(figsize=(12, 5.5))
     for index, record in enumerate(records):
-        color = f"C{index % 10}"
+        color = plt.cm.tab20(index % 20)
         for run in record.get("runs", [])[:1]:  # first seed: one curve per record
             history = run.get("history") or {}
             if history.get("valid_ndcg@10") and history.get("seconds"):
-                minutes, total = [], 0.0
-                for seconds in history["seconds"]:
+                minutes, scores, total = [], [], 0.0
+                for seconds, score in zip(history["seconds"], history["valid_ndcg@10"]):
                     total += seconds
-                    minutes.append(total / 60)
-                ax.plot(minutes, history["valid_ndcg@10"], color=color, lw=1, alpha=0.8)
+                    if score is not None and score == score:  # rows without a validation
+                        minutes.append(total / 60)
+                        scores.append(score)
+                ax.plot(minutes, scores, color=color, lw=1, alpha=0.8)
         fits = [r["fit_seconds"] / 60 for r in record.get("runs", []) if r.get("fit_seconds")]
         if fits and "ndcg@10" in record["summary"]:
             marker = "s" if "library" in record else "o"
@@ -106,7 +158,7 @@ def plot_curves(dataset, protocol, records, budget=0):
                 [record["summary"]["ndcg@10"]["mean"]],
                 color=color,
                 marker=marker,
-                label=_label(record),
+                label=_label(record, shown_changes=0),
                 zorder=3,
             )
     ax.set_xlabel("training minutes (cumulative epoch time)")
