@@ -16,9 +16,11 @@ skseqrec.exceptions.InvalidParameterError: f: k must be in [1, inf], got 0.
 
 from __future__ import annotations
 
+import datetime
 import numbers
 
 import numpy as np
+import pandas as pd
 
 from .exceptions import InvalidParameterError
 
@@ -27,6 +29,7 @@ __all__ = [
     "Boolean",
     "Callbacks",
     "Device",
+    "Duration",
     "Interval",
     "Options",
     "RandomState",
@@ -190,6 +193,35 @@ class String:
     def check(self, name, value):
         if not isinstance(value, str) or not value:
             raise InvalidParameterError(f"{name} must be a non-empty string, got {value!r}.")
+
+
+class Duration:
+    """A positive span of time: a ``datetime.timedelta`` (``pd.Timedelta`` included) or a
+    string ``pd.Timedelta`` reads (``"90D"``, ``"12h"``).
+
+    Examples
+    --------
+    >>> from skseqrec.params import Duration
+    >>> Duration().check("period", "90D")
+    >>> Duration().check("period", "-1D")
+    Traceback (most recent call last):
+    ...
+    skseqrec.exceptions.InvalidParameterError: period must be a positive timedelta or a
+    string pd.Timedelta reads, got '-1D'.
+    """
+
+    def check(self, name, value):
+        ok = False
+        if isinstance(value, (str, datetime.timedelta)) and not isinstance(value, bool):
+            try:
+                ok = pd.Timedelta(value) > pd.Timedelta(0)
+            except (ValueError, TypeError):
+                ok = False
+        if not ok:
+            raise InvalidParameterError(
+                f"{name} must be a positive timedelta or a string pd.Timedelta reads, "
+                f"got {value!r}."
+            )
 
 
 class Device:

@@ -241,18 +241,26 @@ class BaseRecommender(BaseEstimator):
         """Times as the model reads them (models with ``_uses_times`` override)."""
         return times
 
+    def _popularity_keys(self) -> tuple:
+        """Count arrays over item codes 1..n, most significant first, that rank popularity
+        (ties left by all of them go to item id order)."""
+        return (self.item_counts_[1:],)
+
     def _fallback_scores(self) -> torch.Tensor:
         """Scores for an empty history: training popularity as ``1 - rank / n_items``.
 
-        Rank 0 is the item with the most training events, ties broken by item id; the
+        Rank 0 is the item with the most training events (:meth:`_popularity_keys`), ties
+        broken by item id; the
         scores are exact in float32 for any catalogue below 2**24 items, so the order never
         depends on the catalogue size (a tie-breaking offset on log counts did).
         """
         # derived from item_counts_ once per fit, not per scored chunk; not saved
         cached = self.__dict__.get("_popularity_scores")
         if cached is None or cached[0] is not self.item_counts_:
-            counts = np.asarray(self.item_counts_[1:])
-            order = np.lexsort((np.arange(len(counts)), -counts))
+            keys = [np.asarray(key) for key in self._popularity_keys()]
+            counts = keys[0]
+            # lexsort sorts by its last key first: item id breaks the last tie
+            order = np.lexsort((np.arange(len(counts)), *(-key for key in reversed(keys))))
             rank = np.empty(len(counts), dtype=np.int64)
             rank[order] = np.arange(len(counts))
             scores = torch.as_tensor(1.0 - rank / max(len(counts), 1), dtype=torch.float32)
