@@ -11,11 +11,15 @@ This script prints, for one dataset:
 - NDCG@10 / HR@10 of :class:`skseqrec.PopularityRecommender` counting every training event
   and only the events of the last ``--periods`` days before the cut-off (a drift check:
   when recent popularity beats every-event popularity, what is popular just before the
-  cut-off matters more than what a user watched last).
+  cut-off matters more than what a user watched last);
+- the same for popularity counted over the training events that came more than
+  ``--gaps`` days after the user's previous event ("what returning users pick"): the
+  signal a model told the gap before the item it predicts could learn, measured without
+  any model.
 
 The figures go to ``results/time_gaps_<dataset>.json`` with the command. Example::
 
-    python -m benchmarks.time_gaps --dataset ml-1m-users1-2999 --periods 7 30 90 365
+    python -m benchmarks.time_gaps --dataset ml-1m-users1-2999 --periods 7 30 90 180 --gaps 1 7 30
 """
 
 from __future__ import annotations
@@ -71,10 +75,34 @@ def popularity_figures(frame: pd.DataFrame, periods) -> list[dict]:
     return rows
 
 
+def return_popularity_figures(frame: pd.DataFrame, fit: pd.DataFrame, gaps) -> list[dict]:
+    """NDCG@10 / HR@10 under Protocol TIME of popularity over the training events that
+    followed the user's previous event by more than ``gap`` days (targets of items it
+    never counted are misses)."""
+    ordered = fit.sort_values(["user_id", "timestamp"], kind="stable")
+    steps = ordered.groupby("user_id")["timestamp"].diff().to_numpy() / DAY
+    rows = []
+    for days in gaps:
+        returning = ordered[steps > days]
+        model = PopularityRecommender().fit(returning)
+        table = skseqrec.evaluate(model, frame, "time", k=10, fit=False)
+        values = table.set_index("metric")["value"]
+        rows.append(
+            {
+                "min_gap_days": days,
+                "events": int(len(returning)),
+                "ndcg@10": float(values["ndcg"]),
+                "hr@10": float(values["hit_rate"]),
+            }
+        )
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", default="ml-1m-users1-2999")
-    parser.add_argument("--periods", nargs="+", type=float, default=[7, 30, 90, 365])
+    parser.add_argument("--periods", nargs="+", type=float, default=[7, 30, 90, 180])
+    parser.add_argument("--gaps", nargs="+", type=float, default=[1, 7, 30])
     args = parser.parse_args(argv)
     frame, path, digest = load_dataset(args.dataset)
     fit, _, context, targets, cutoff = split_time(frame)
@@ -86,6 +114,7 @@ def main(argv=None):
         "cutoff": pd.to_datetime(cutoff, unit="s").isoformat(),
         **gap_figures(fit, context, targets),
         "popularity": popularity_figures(frame, args.periods),
+        "returning_popularity": return_popularity_figures(frame, fit, args.gaps),
         "command": "python -m benchmarks.time_gaps "
         + " ".join(sys.argv[1:] if argv is None else argv),
     }
