@@ -3,13 +3,14 @@ Pipeline or a fitted search."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from .data import IdEncoder, check_interactions, chronological_order, to_pandas
+from .data import IdEncoder, TimeAxis, check_interactions, chronological_order, to_pandas
 from .exceptions import InvalidParameterError
 from .params import AnyOf, Boolean, Interval, Options, TupleOf, validate_values
 from .protocol import (
@@ -173,6 +174,10 @@ def evaluate(
     model, fit_seconds = _fit(estimator, frame, y, train_index, fit)
     scored, test = resolve_recommender(model, frame.iloc[test_index])
     holdout = frame_holdout(scored, test)
+    if protocol == "time":  # the request comes at the cut-off: nothing after it is known
+        axis = TimeAxis.of(frame[columns["time_col"]], columns["time_col"])
+        cutoff = axis.to_axis(splitter.get_cutoffs(frame)[0], "cutoff", "evaluate")
+        holdout = dataclasses.replace(holdout, history=holdout.history.with_request_times(cutoff))
     scores = score_holdout(scored, holdout, _METRICS, ks, cold_targets=cold_targets)
     rows = [
         {"protocol": protocol, "metric": name, "k": cut, "value": scores.values[f"{name}@{cut}"]}

@@ -227,7 +227,8 @@ def first_after_holdout(
     """Protocol TIME: train before ``cutoff``; target = each user's first event at/after it.
 
     Users with at least ``min_history`` events before the cut-off and one at or after it
-    are evaluated; their history is every event before the cut-off.
+    are evaluated; their history is every event before the cut-off, a request at the
+    cut-off (:attr:`Sequences.request_times <skseqrec.data.Sequences>`).
 
     Returns
     -------
@@ -245,9 +246,9 @@ def first_after_holdout(
     # offset + n_before
     held_out = sequences.offsets[chosen] + n_before[chosen]
     weights = None if sequences.weights is None else sequences.weights[held_out]
-    holdout = Holdout(
-        train.select(chosen), sequences.items[held_out], weights, sequences.times[held_out]
-    )
+    # the request comes at the cut-off: nothing after it is known
+    history = train.select(chosen).with_request_times(cutoff)
+    holdout = Holdout(history, sequences.items[held_out], weights, sequences.times[held_out])
     return train, holdout
 
 

@@ -7,6 +7,7 @@ events are ``items[offsets[u]:offsets[u + 1]]``.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,10 @@ class Sequences:
         Position of each event in the source frame.
     weights : ndarray of float32 or None
         Per-event target (soft label or rating), same order as ``items``.
+    request_times : ndarray of float64, shape (n_sequences,), or None
+        When each sequence is a history for a request (in the units of ``times``; NaN
+        where unknown); None: unknown for every sequence. Models that read the time to
+        the request (``gap_conditioning``) read it; see :meth:`with_request_times`.
 
     Examples
     --------
@@ -66,6 +71,7 @@ class Sequences:
     times: np.ndarray
     rows: np.ndarray
     weights: np.ndarray | None = None
+    request_times: np.ndarray | None = None
 
     @property
     def lengths(self) -> np.ndarray:
@@ -85,11 +91,26 @@ class Sequences:
             index = np.flatnonzero(index)
         index = index.astype(np.int64, copy=False)  # an empty list is float64
         starts, ends = self.offsets[index], self.offsets[index + 1]
-        return self._regroup(self.users[index], ends - starts, _ranges(starts, ends))
+        request_times = None if self.request_times is None else self.request_times[index]
+        return self._regroup(self.users[index], ends - starts, _ranges(starts, ends), request_times)
 
-    def _regroup(self, users, lengths, events) -> Sequences:
+    def with_request_times(self, when) -> Sequences:
+        """The same sequences as histories for requests at ``when`` (a scalar for all,
+        or one value per sequence, in the units of ``times``; NaN: unknown).
+
+        >>> s = build_sequences(np.array([1, 2]), np.array([5, 6]), np.array([3, 4]))
+        >>> s.with_request_times(10).request_times.tolist()
+        [10.0, 10.0]
+        """
+        when = np.broadcast_to(np.asarray(when, dtype=np.float64), (len(self),)).copy()
+        return dataclasses.replace(self, request_times=when)
+
+    def _regroup(self, users, lengths, events, request_times="same") -> Sequences:
         """Sequences of ``users`` with ``lengths`` events taken, in order, at ``events``
-        (positions or a boolean mask into this collection's events)."""
+        (positions or a boolean mask into this collection's events); ``request_times``
+        default: this collection's (the same sequences)."""
+        if isinstance(request_times, str):
+            request_times = self.request_times
         return Sequences(
             users=users,
             offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
@@ -97,6 +118,7 @@ class Sequences:
             times=self.times[events],
             rows=self.rows[events],
             weights=None if self.weights is None else self.weights[events],
+            request_times=request_times,
         )
 
     def drop_last(self, n: int = 1) -> Sequences:
@@ -128,7 +150,11 @@ class Sequences:
         lengths[present] = self.lengths[position[present]]
         present_positions = position[present]
         starts, ends = self.offsets[present_positions], self.offsets[present_positions + 1]
-        return self._regroup(user_codes, lengths, _ranges(starts, ends))
+        request_times = None
+        if self.request_times is not None:
+            request_times = np.full(len(user_codes), np.nan)
+            request_times[present] = self.request_times[present_positions]
+        return self._regroup(user_codes, lengths, _ranges(starts, ends), request_times)
 
     @classmethod
     def concat(cls, parts: list[Sequences]) -> Sequences:
@@ -139,6 +165,14 @@ class Sequences:
         weights = None
         if all(p.weights is not None for p in parts):
             weights = np.concatenate([p.weights for p in parts])
+        request_times = None
+        if any(p.request_times is not None for p in parts):
+            request_times = np.concatenate(
+                [
+                    np.full(len(p), np.nan) if p.request_times is None else p.request_times
+                    for p in parts
+                ]
+            )
         return cls(
             users=np.concatenate([p.users for p in parts]),
             offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
@@ -146,6 +180,7 @@ class Sequences:
             times=np.concatenate([p.times for p in parts]),
             rows=np.concatenate([p.rows for p in parts]),
             weights=weights,
+            request_times=request_times,
         )
 
     def append(self, item_codes: np.ndarray) -> Sequences:
@@ -172,7 +207,13 @@ class Sequences:
         rows = np.full(offsets[-1], -1, dtype=np.int64)
         rows[old] = self.rows
         return Sequences(
-            users=self.users, offsets=offsets, items=items, times=times, rows=rows, weights=None
+            users=self.users,
+            offsets=offsets,
+            items=items,
+            times=times,
+            rows=rows,
+            weights=None,
+            request_times=self.request_times,
         )
 
     def padded(self, max_len: int, *, values: np.ndarray | None = None, fill=0) -> np.ndarray:

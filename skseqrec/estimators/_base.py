@@ -24,6 +24,7 @@ from .._version import __version__
 from ..data import (
     IdEncoder,
     Sequences,
+    TimeAxis,
     build_sequences,
     check_interactions,
     pad_windows,
@@ -95,6 +96,9 @@ class BaseRecommender(BaseEstimator):
 
     #: whether the model reads the time column at scoring time (HSTU does).
     _uses_times = False
+    #: the model reads the time of the request (:attr:`Sequences.request_times`): its
+    #: scoring windows get one more time column, the request's (NaN where unknown)
+    _reads_request_time = False
     #: a regressor of ratings rather than a classifier of next items
     _predicts_ratings = False
     #: ``_iter_item_blocks`` scores blocks of items (rank never holds a whole catalogue)
@@ -316,7 +320,7 @@ class BaseRecommender(BaseEstimator):
         """
         yield 0, self._score_windows(windows, times)
 
-    def _iter_windows(self, items, times, starts, ends, chunk=None):
+    def _iter_windows(self, items, times, starts, ends, chunk=None, request_times=None):
         """Yield ``(rows, windows, times, empty)`` for windows ``items[start:end]``, in chunks.
 
         The one chunking of every scoring path (:meth:`_iter_scores` and the torch
@@ -325,7 +329,10 @@ class BaseRecommender(BaseEstimator):
         None when the model does not read times) are tensors on the inference device,
         ``rows`` indexes the windows of the chunk and ``empty`` (ndarray of bool, decided
         on the host: no device sync per chunk) marks the windows without any event.
-        ``chunk`` windows at a time (default :meth:`_chunk_size`).
+        ``chunk`` windows at a time (default :meth:`_chunk_size`). A model that
+        ``_reads_request_time`` gets ``times`` (B, W + 1): the last column is each window's
+        request time from ``request_times`` (one per window, in the units of ``times``;
+        None or NaN: unknown).
         """
         device = self._inference_device()
         max_len = self._max_len()
@@ -333,22 +340,22 @@ class BaseRecommender(BaseEstimator):
         order = np.argsort(lengths, kind="stable")
         chunk = self._chunk_size() if chunk is None else chunk
         model_times = self._model_times(times) if self._uses_times else None
+        if self._reads_request_time:
+            if request_times is None:
+                request_times = np.full(len(starts), np.nan)
+            request_times = self._model_times(request_times)
         for begin in range(0, len(order), chunk):
             rows = order[begin : begin + chunk]
             windows = pad_windows(items, starts[rows], ends[rows], max_len)
             window_t = torch.as_tensor(windows, device=device)
             time_t = None
             if self._uses_times:
-                time_t = torch.as_tensor(
-                    pad_windows(
-                        model_times,
-                        starts[rows],
-                        ends[rows],
-                        max_len,
-                        width=windows.shape[1],
-                    ),
-                    device=device,
+                time_windows = pad_windows(
+                    model_times, starts[rows], ends[rows], max_len, width=windows.shape[1]
                 )
+                if self._reads_request_time:
+                    time_windows = np.concatenate([time_windows, request_times[rows, None]], axis=1)
+                time_t = torch.as_tensor(time_windows, device=device)
             yield rows, window_t, time_t, lengths[rows] == 0
 
     def _iter_block_scores(self, windows, times, empty, block: int):
@@ -414,7 +421,12 @@ class BaseRecommender(BaseEstimator):
             allowed_t = torch.as_tensor(allowed[1:], device=device)
         rows_per_chunk, block = self._ranking_chunks()
         chunks = self._iter_windows(
-            sequences.items, sequences.times, starts, ends, chunk=rows_per_chunk
+            sequences.items,
+            sequences.times,
+            starts,
+            ends,
+            chunk=rows_per_chunk,
+            request_times=sequences.request_times,
         )
         for rows, window_t, time_t, empty in chunks:
             exclude = None
@@ -441,7 +453,9 @@ class BaseRecommender(BaseEstimator):
         return codes, values
 
     # ---------------------------------------------------------------- public
-    def recommend(self, X, top_k: int = 10, *, exclude_seen: bool = True, items=None, users=None):
+    def recommend(
+        self, X, top_k: int = 10, *, exclude_seen: bool = True, items=None, users=None, at=None
+    ):
         """Top-``top_k`` items for each user, given the history in ``X``.
 
         Parameters
@@ -460,6 +474,14 @@ class BaseRecommender(BaseEstimator):
             Only recommend to these users; a single id means a list of that one id. A
             user without rows in ``X`` (a new user; or ``X=None``) gets the most popular
             training items, counted in a warning.
+        at : scalar, default=None
+            When the recommendations are asked for: a number for a numeric time column, a
+            datetime (``pd.Timestamp``, datetime or a string such as ``"2024-01-31"``)
+            for a datetime one. A model fitted with ``gap_conditioning=True`` reads the
+            time since each user's latest event in ``X`` (what a user picks after a
+            month away differs from what they pick within the minute); other models
+            ignore it. None: unknown. A user whose latest event is after ``at`` is read
+            as asking right after it (counted in a warning).
 
         Returns
         -------
@@ -524,6 +546,8 @@ class BaseRecommender(BaseEstimator):
                 "have no history in X (no rows, or only items unknown to the model); they "
                 "get the most popular items",
             )
+        if at is not None and X is not None:
+            sequences = self._at_request_time(sequences, at, X)
         allowed = None
         if items is not None:
             item_codes = self._encode_item_ids(items)
@@ -550,6 +574,22 @@ class BaseRecommender(BaseEstimator):
             }
         )
         return frame
+
+    def _at_request_time(self, sequences: Sequences, at, X) -> Sequences:
+        """``sequences`` as histories of requests at ``at`` (``recommend(at=)``)."""
+        frame = to_pandas(X)
+        axis = TimeAxis.of(frame[self.time_col], self.time_col)
+        when = axis.to_axis(at, "at", f"{type(self).__name__}.recommend")
+        if self._reads_request_time and sequences.n_events:
+            latest = sequences.times[np.maximum(sequences.offsets[1:] - 1, 0)]
+            warn_dropped(
+                "users",
+                int(((sequences.lengths > 0) & (latest > when)).sum()),
+                len(sequences),
+                f"have events in X after at={at!r}; their request is read as right after "
+                "their latest event",
+            )
+        return sequences.with_request_times(when)
 
     def _encode_item_ids(self, items, *, require_known: bool = False) -> np.ndarray:
         """Codes of the item ids a caller passes as ``items=`` (0 for unknown ids, counted

@@ -105,6 +105,7 @@ TRANSFORMER_PARAMS = {
     "exclude_history_negatives": P.Boolean(),
     "init": P.Options(*INITS),
     "time_unit": P.Options(*_SECONDS),
+    "gap_conditioning": P.Boolean(),
     "optimizer": P.Options("adam", "adamw"),
     "learning_rate": P.Interval(float, 0.0, None, closed="neither"),
     "learning_rate_schedule": P.Options("constant", "adaptive"),
@@ -270,8 +271,17 @@ default="uniform"
         Weight initialisation: N(0, 0.02), or Xavier-normal (RecTools' choice; larger
         projection weights, a faster start for the LiGR block).
     time_unit : {"s", "ms", "us", "ns"}, default="s"
-        Unit of a numeric time column, for models that read times (``block="hstu"``);
-        datetime columns are always exact.
+        Unit of a numeric time column, for models that read times (``block="hstu"``,
+        ``gap_conditioning=True``); datetime columns are always exact.
+    gap_conditioning : bool, default=False
+        Each position also reads how long it is until the event it predicts (a learned
+        vector per log-bucketed gap, :class:`~skseqrec.nn.GapEmbedding`; a fifth of the
+        gaps hidden in training, so the model also serves requests of unknown time). In
+        training that is the next event's time; when serving, the request's: ``at=`` of
+        :meth:`recommend`, the cut-off under Protocol TIME (:func:`skseqrec.evaluate`,
+        ``validation="time"``); unknown otherwise. What users pick after a month away
+        differs from what they pick within the minute; a temporal split asks exactly
+        that. Next-item (causal) models only.
     optimizer : {"adam", "adamw"}, default="adam"
         Adam (``weight_decay`` is an L2 penalty on every weight, added to the gradient) or
         AdamW (decoupled decay of the projection matrices only: embeddings, norm gains and
@@ -465,6 +475,7 @@ default="uniform"
         exclude_history_negatives=False,
         init="normal",
         time_unit="s",
+        gap_conditioning=False,
         optimizer="adam",
         learning_rate=0.001,
         learning_rate_schedule="constant",
@@ -498,7 +509,11 @@ default="uniform"
     # ------------------------------------------------------------ components
     @property
     def _uses_times(self) -> bool:
-        return self.block == "hstu"
+        return self.block == "hstu" or self.gap_conditioning
+
+    @property
+    def _reads_request_time(self) -> bool:
+        return self.gap_conditioning
 
     @property
     def _y_range(self):
@@ -522,7 +537,8 @@ default="uniform"
             similarity=self.similarity,
             tied=self.tied_embeddings,
             causal=self._causal,
-            use_time=self._uses_times,
+            use_time=self.block == "hstu",
+            gap_conditioning=self.gap_conditioning,
             n_special=self._n_special,
             attention_bias=self.attention_bias,
             init=self.init,
@@ -577,8 +593,8 @@ default="uniform"
         if batch.get("last_only"):
             valid[:, :-1] = False
         labels = batch["labels"][:, 1:] if "labels" in batch else None
-        times = batch["times"][:, :-1] if "times" in batch else None
-        hidden = module(inputs, times)
+        times, gaps = self._split_times(batch.get("times"))
+        hidden = module(inputs, times, gaps)
         return objective(
             module, hidden, targets, valid, generator=generator, labels=labels, window=sequence
         )
@@ -669,11 +685,25 @@ default="uniform"
             )
         if self.exclude_history_negatives and not self._causal:
             bad("exclude_history_negatives=True needs the next-item (causal) objective.")
+        if self.gap_conditioning and not self._causal:
+            bad("gap_conditioning=True needs the next-item (causal) objective.")
 
     # ---------------------------------------------------------------- scoring
+    def _split_times(self, times: torch.Tensor | None):
+        """``(times, gaps)`` the module reads, of the times (B, W + 1) of a window and
+        the event (or request) after it: the window's times (HSTU's time bias) and the
+        gap from each of its events to the next (``gap_conditioning``); None when not
+        read."""
+        if times is None:
+            return None, None
+        gaps = times[:, 1:] - times[:, :-1] if self.gap_conditioning else None
+        return (times[:, :-1] if self.block == "hstu" else None), gaps
+
     def _encode_windows(self, windows: torch.Tensor, times: torch.Tensor | None) -> torch.Tensor:
         """User vectors (B, d) after left-padded windows (B, W) of item codes: what the
         module's ``score_all`` and ``score_items`` compare with the item vectors."""
+        if self.gap_conditioning:  # times (B, W + 1): the last column is the request's
+            return self.module_.encode_last(windows, *self._split_times(times))
         return self.module_.encode_last(windows, times)
 
     def _score_windows(self, windows, times):
@@ -746,7 +776,9 @@ default="uniform"
         check_is_fitted(self)
         vectors = np.zeros((len(sequences), self._embedding_size()), dtype=np.float32)
         starts, ends = sequences.offsets[:-1], sequences.offsets[1:]
-        chunks = self._iter_windows(sequences.items, sequences.times, starts, ends)
+        chunks = self._iter_windows(
+            sequences.items, sequences.times, starts, ends, request_times=sequences.request_times
+        )
         for rows, windows, times, empty in chunks:
             with torch.no_grad():
                 hidden = self._encode_windows(windows, times).float().cpu().numpy()
@@ -822,7 +854,9 @@ default="uniform"
         # shared items: one matmul per chunk; per-row items: one product per pair
         shared_t = torch.as_tensor(codes, device=device) if shared else None
         fallback = None  # popularity scores of empty histories, as rank gives them
-        chunks = self._iter_windows(sequences.items, sequences.times, starts, ends)
+        chunks = self._iter_windows(
+            sequences.items, sequences.times, starts, ends, request_times=sequences.request_times
+        )
         for rows, windows, times, empty in chunks:
             codes_t = shared_t if shared else torch.as_tensor(codes[rows], device=device)
             with torch.no_grad():
@@ -1414,8 +1448,14 @@ default="uniform"
         if self._uses_times:
             times = self._model_times(np.concatenate([context.times, np.zeros(1, np.int64)]))
             time_windows = pad_windows(times, context.offsets[:-1], ends, self.max_len)
-            # the target's own time is not known to the model; repeat the last one
-            time_windows = np.concatenate([time_windows, time_windows[:, -1:]], axis=1)
+            # the target's own time is not known to the model: the request's (known or
+            # NaN) for a model that reads it, else the last event's repeated
+            after = time_windows[:, -1:]
+            if self.gap_conditioning:
+                when = context.request_times
+                when = np.full(len(context), np.nan) if when is None else when
+                after = self._model_times(when)[:, None]
+            time_windows = np.concatenate([time_windows, after], axis=1)
             time_windows = time_windows[targets > 0]
         if weights is not None:
             labels = np.zeros(sequence.shape, dtype=np.float32)

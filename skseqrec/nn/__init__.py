@@ -18,6 +18,7 @@ from .factory import (
     block_defaults,
     build_encoder,
 )
+from .gaps import GapEmbedding
 from .hstu import HSTUBlock, RelativePositionBias, TimeGapBias, time_gap_buckets
 from .losses import (
     accidental_hits,
@@ -45,6 +46,7 @@ __all__ = [
     "block_defaults",
     "build_encoder",
     "feed_forward",
+    "GapEmbedding",
     "HSTUBlock",
     "RatingModel",
     "RelativePositionBias",

@@ -90,6 +90,7 @@ class SequenceEncoder(nn.Module):
         n_special: int = 0,
         init: str = "normal",
         sparse_gradients: bool = False,
+        gap: nn.Module | None = None,
     ):
         super().__init__()
         self.n_items = n_items
@@ -102,6 +103,7 @@ class SequenceEncoder(nn.Module):
         self.item_embedding = nn.Embedding(n_items + 1 + n_special, d_model, padding_idx=0)
         self.output_embedding = None if tied else nn.Embedding(n_items + 1, d_model, padding_idx=0)
         self.positional = positional
+        self.gap = gap
         self.embedding_dropout = Dropout(dropout)
         self.blocks = nn.ModuleList(blocks)
         self.final_norm = norm(d_model) if final_norm else nn.Identity()
@@ -122,7 +124,8 @@ class SequenceEncoder(nn.Module):
                 table.sparse = bool(value)
 
     def reset_parameters(self, init: str = "normal", std: float = 0.02) -> None:
-        """Initialise every embedding and linear weight; biases and padding rows are zero.
+        """Initialise every embedding and linear weight; biases, padding rows and the gap
+        vectors are zero.
 
         Parameters
         ----------
@@ -150,33 +153,56 @@ class SequenceEncoder(nn.Module):
             for table in (self.item_embedding, self.output_embedding):
                 if table is not None:
                     table.weight[0].zero_()
+        if self.gap is not None:
+            self.gap.reset_parameters()
 
     def context(self, items: torch.Tensor, timestamps: torch.Tensor | None = None):
         return SequenceContext.from_items(items, causal=self.causal, timestamps=timestamps)
 
-    def _embed(self, items, timestamps):
+    def _embed(self, items, timestamps, gaps=None):
         context = self.context(items, timestamps)
         keep = context.valid.unsqueeze(-1).to(self.item_embedding.weight.dtype)
         x = self.item_embedding(items) * self.scale
         positions = self.positional(context)
         if positions is not None:
             x = x + positions
+        if self.gap is not None:
+            if gaps is None:  # not known at all
+                gaps = torch.full(items.shape, torch.nan, device=items.device)
+            x = x + self.gap(gaps).to(x.dtype)
         return self.embedding_dropout(x) * keep, context, keep
 
-    def forward(self, items: torch.Tensor, timestamps: torch.Tensor | None = None) -> torch.Tensor:
-        """Hidden states (B, L, d); rows of padding positions are zero."""
-        x, context, keep = self._embed(items, timestamps)
+    def forward(
+        self,
+        items: torch.Tensor,
+        timestamps: torch.Tensor | None = None,
+        gaps: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Hidden states (B, L, d); rows of padding positions are zero.
+
+        ``gaps`` (B, L): seconds from each event to the one it predicts, NaN where unknown;
+        read by an encoder built with ``gap`` only.
+        """
+        x, context, keep = self._embed(items, timestamps, gaps)
         for block in self.blocks:
             x = block(x, context) * keep
         return self.final_norm(x) * keep
 
-    def encode_last(self, items: torch.Tensor, timestamps: torch.Tensor | None = None):
+    def encode_last(
+        self,
+        items: torch.Tensor,
+        timestamps: torch.Tensor | None = None,
+        gaps: torch.Tensor | None = None,
+    ):
         """Hidden state after the most recent event of each row (left padding), (B, d).
+
+        ``gaps`` as in :meth:`forward`: for serving, the last column is the time from the
+        latest event to the request.
 
         The last block computes the last position only when it can (``supports_last_only``),
         which saves most of its attention and all but one row of its feed-forward.
         """
-        x, context, keep = self._embed(items, timestamps)
+        x, context, keep = self._embed(items, timestamps, gaps)
         last = self.blocks[-1] if len(self.blocks) else None
         for block in self.blocks[:-1]:
             x = block(x, context) * keep
@@ -272,11 +298,11 @@ class RatingModel(nn.Module):
     def similarity(self) -> str:
         return self.encoder.similarity
 
-    def forward(self, items, timestamps=None):
-        return self.encoder(items, timestamps)
+    def forward(self, items, timestamps=None, gaps=None):
+        return self.encoder(items, timestamps, gaps)
 
-    def encode_last(self, items, timestamps=None):
-        return self.encoder.encode_last(items, timestamps)
+    def encode_last(self, items, timestamps=None, gaps=None):
+        return self.encoder.encode_last(items, timestamps, gaps)
 
     def score_items(self, hidden, item_codes):
         bias = self.item_bias.weight[item_codes].squeeze(-1)

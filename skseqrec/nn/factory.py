@@ -14,6 +14,7 @@ from torch import nn
 
 from .blocks import LiGRBlock, PostNormBlock, PreNormBlock
 from .encoder import SequenceEncoder
+from .gaps import GapEmbedding
 from .hstu import HSTUBlock, RelativePositionBias
 from .losses import (
     accidental_hits,
@@ -79,6 +80,7 @@ def build_encoder(
     n_special: int = 0,
     attention_bias: bool = True,
     init: str = "normal",
+    gap_conditioning: bool = False,
 ) -> SequenceEncoder:
     """A :class:`SequenceEncoder` from component names.
 
@@ -110,6 +112,9 @@ def build_encoder(
         Biases of the softmax-attention projections (HSTU's projection has none).
     init : {"normal", "xavier"}
         Weight initialisation (see :meth:`SequenceEncoder.reset_parameters`).
+    gap_conditioning : bool
+        Add a :class:`GapEmbedding` of the time from each event to the one it predicts
+        to the inputs (the model then reads gaps).
     """
     if block not in _BLOCK_DESIGN:
         raise ValueError(f"block must be one of {list(BLOCKS)}, got {block!r}.")
@@ -184,6 +189,7 @@ def build_encoder(
         similarity=similarity,
         n_special=n_special,
         init=init,
+        gap=GapEmbedding(d_model) if gap_conditioning else None,
     )
 
 
