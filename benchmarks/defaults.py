@@ -12,7 +12,9 @@ own validation data out of it where its defaults early-stop. The test is the pac
 ``skseqrec.evaluate(fit=False)`` (full catalogue, seen items excluded). Order-only datasets
 (no real time) run LOO only. One JSON record per run goes to ``results/defaults/``
 (existing records are kept unless ``--force``); ``--table`` rewrites the docs table from
-all records.
+all records. ``--set NAME=VALUE --tag T`` runs an experiment (its records are not the
+table's); once its setting is a preset default, ``--adopt T`` makes its records the
+defaults records where their parameters are exactly the defaults (the same fit).
 
 Targets (issue 13): NDCG@10 at least 1.5x popularity under LOO and 1.2x under TIME; a
 default fit of up to 500k events within 10 minutes on 2 CPU threads.
@@ -142,6 +144,33 @@ def changed_defaults(record: dict) -> dict:
     return {k: then[k] for k in now if then[k] != now[k]}
 
 
+def adopt(tag: str) -> list:
+    """Make the records of ``tag`` the defaults records where their parameters are the
+    defaults now (an experiment whose setting became a preset default: the same fit, no
+    rerun). Returns the paths written; a record whose parameters differ is left alone,
+    and says which."""
+    written = []
+    for path in sorted(RESULTS.glob(f"*_{tag}.json")):
+        record = json.loads(path.read_text())
+        if record.get("tag") != tag:
+            continue
+        adopted = {**record, "overrides": {}, "tag": None}
+        differ = changed_defaults(adopted)
+        if differ:
+            print(f"{path.name}: not adopted, parameters differ from the defaults: {differ}")
+            continue
+        adopted["adopted_from"] = {
+            "tag": tag,
+            "overrides": record["overrides"],
+            "command": record.get("command"),
+        }
+        out = result_path(record["dataset"], record["protocol"], record["model"])
+        out.write_text(json.dumps(adopted, indent=1))
+        written.append(out)
+        print(f"{path.name} -> {out.name}")
+    return written
+
+
 def _stale_note(record: dict) -> str:
     """ "; earlier defaults: name=value, ..." for a record measured before a default
     changed (the values it was measured at); empty otherwise."""
@@ -258,9 +287,18 @@ def main(argv=None):
     parser.add_argument("--tag", default=None)
     parser.add_argument("--force", action="store_true", help="rerun existing records")
     parser.add_argument("--table", action="store_true", help="only rewrite the docs table")
+    parser.add_argument(
+        "--adopt",
+        metavar="TAG",
+        help="make TAG's records the defaults records where their parameters are the "
+        "defaults now (a setting that became a default), then stop",
+    )
     args = parser.parse_args(argv)
     if args.table:
         print(write_table())
+        return
+    if args.adopt:
+        adopt(args.adopt)
         return
     torch.set_num_threads(args.threads)
     log_progress()

@@ -56,7 +56,7 @@ def recommend(model, X, top_k: int = 10, **kwargs) -> pd.DataFrame:
         Histories to condition on (see :meth:`BaseRecommender.recommend`).
     top_k : int, default=10
     **kwargs
-        ``exclude_seen``, ``items``, ``users`` of :meth:`BaseRecommender.recommend`.
+        ``exclude_seen``, ``items``, ``users``, ``at`` of :meth:`BaseRecommender.recommend`.
 
     Returns
     -------

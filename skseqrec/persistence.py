@@ -668,6 +668,9 @@ def _decode_estimator(document: dict, prefix: str, reading: _Reading):
         key: _decode_value(spec, prefix + _PARAM_PREFIX + key, f"parameter {key!r}", reading)
         for key, spec in params.items()
     }
+    # a parameter added since the file was written: the value that keeps its behaviour
+    legacy = getattr(cls, "_saved_before_param", {})
+    decoded = {**{k: v for k, v in legacy.items() if k in param_names}, **decoded}
     estimator = cls(**decoded)
     _check_params(estimator)
 

@@ -14,9 +14,9 @@ import sys
 
 
 def make_case(mode: str = "same"):
-    """The data and the estimator: deterministic training (no dropout, full softmax), a
-    last global batch of one user (so one rank has nothing to score in that step) and
-    early stopping on rank 0's validation."""
+    """The data and the estimator: deterministic training (no dropout or hidden gaps, full
+    softmax), a last global batch of one user (so one rank has nothing to score in that
+    step) and early stopping on rank 0's validation."""
     from skseqrec import ESASRecEstimator
     from skseqrec.datasets import make_sequential_world
 
@@ -31,6 +31,7 @@ def make_case(mode: str = "same"):
         epochs=8,
         validation_interval=6,
         dropout_rate=0.0,
+        gap_conditioning=False,  # hides random gaps, like dropout: not rank-consistent
         negative_sampling="full",
         validation="last_event",
         validation_fraction=0.2,

@@ -161,8 +161,15 @@ def test_bert4rec_encodes_a_mask_after_the_history(models, X):
     windows = sequences.padded(model.max_len - 1)  # the window leaves room for [MASK]
     assert windows.shape[1] == model.max_len - 1
     mask = np.full((len(windows), 1), model.n_items_ + 1)
+    # gap_conditioning: each position's gap since the previous event (none after
+    # padding); the [MASK]'s is the request's, unknown here
+    times = sequences.padded(model.max_len - 1, values=sequences.times).astype(np.float64)
+    gaps = np.full((len(windows), windows.shape[1] + 1), np.nan)
+    gaps[:, 1:-1] = np.where(windows[:, :-1] > 0, np.diff(times, axis=1), np.nan)
     with torch.no_grad():
-        direct = model.module_.encode_last(torch.as_tensor(np.hstack([windows, mask])))
+        direct = model.module_.encode_last(
+            torch.as_tensor(np.hstack([windows, mask])), None, torch.as_tensor(gaps)
+        )
     np.testing.assert_allclose(model.encode(sequences), direct.numpy(), rtol=1e-4, atol=1e-5)
 
 

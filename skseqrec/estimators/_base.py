@@ -99,6 +99,10 @@ class BaseRecommender(BaseEstimator):
     #: the model reads the time of the request (:attr:`Sequences.request_times`): its
     #: scoring windows get one more time column, the request's (NaN where unknown)
     _reads_request_time = False
+    #: parameters added after models were first saved whose default is not the behaviour
+    #: those models were saved with: a pickle or file without the parameter gets this
+    #: value (every other missing parameter its default)
+    _saved_before_param: dict = {}
     #: a regressor of ratings rather than a classifier of next items
     _predicts_ratings = False
     #: ``_iter_item_blocks`` scores blocks of items (rank never holds a whole catalogue)
@@ -740,10 +744,13 @@ class BaseRecommender(BaseEstimator):
                 VersionMismatchWarning,
                 stacklevel=user_stacklevel(),
             )
-        # parameters added since the pickle was written take their defaults
+        # parameters added since the pickle was written take their defaults (or the value
+        # that keeps the saved behaviour, ``_saved_before_param``)
         for name, parameter in inspect.signature(type(self).__init__).parameters.items():
             missing = name not in state and name not in self.__dict__
-            if missing and parameter.default is not inspect.Parameter.empty:
+            if missing and name in self._saved_before_param:
+                state[name] = self._saved_before_param[name]
+            elif missing and parameter.default is not inspect.Parameter.empty:
                 state[name] = parameter.default
         super().__setstate__(state)
 

@@ -281,7 +281,13 @@ default="uniform"
         :meth:`recommend`, the cut-off under Protocol TIME (:func:`skseqrec.evaluate`,
         ``validation="time"``); unknown otherwise. What users pick after a month away
         differs from what they pick within the minute; a temporal split asks exactly
-        that. Next-item (causal) models only.
+        that. BERT4Rec (bidirectional) reads each position's gap since the previous
+        event instead, the ``[MASK]`` slot's being the request's. On by default in the
+        eSASRec, gSASRec, BERT4Rec, HSTU and SequentialTransformer presets: eSASRec on
+        ml-1m-users1-2999 (seed 0, 2 threads), Protocol TIME NDCG@10 0.0549 with it
+        against 0.0241 without (popularity 0.0413), LOO 0.1512 against 0.1461; ml-100k
+        LOO 0.0864 against 0.0798; BERT4Rec on ml-1m-users1-2999 TIME 0.0595, ml-100k
+        LOO 0.0844 against 0.0873.
     optimizer : {"adam", "adamw"}, default="adam"
         Adam (``weight_decay`` is an L2 penalty on every weight, added to the gradient) or
         AdamW (decoupled decay of the projection matrices only: embeddings, norm gains and
@@ -406,8 +412,9 @@ default="uniform"
     defaults, optionally ``extra=`` parameters) and may override:
 
     - ``build_module(n_items)``: the torch module (default: :func:`skseqrec.nn.build_encoder`
-      from the component parameters); it must offer ``forward(items, times)``,
-      ``encode_last``, ``score_items``, ``score_all``, ``output_weight`` (the item
+      from the component parameters); it must offer ``forward(items, times)``
+      (``forward(items, times, gaps)`` and ``encode_last(items, times, gaps)`` with
+      ``gap_conditioning``), ``encode_last``, ``score_items``, ``score_all``, ``output_weight`` (the item
       vectors, row 0 padding), ``similarity`` and ``n_items``.
     - ``_loss(module, batch, generator, objective)``: the training objective of a batch
       ``{"sequence": (B, W) codes, left-padded; "labels", "times" when present}``
@@ -449,6 +456,8 @@ default="uniform"
     _causal = True
     _n_special = 0
     _scores_item_blocks = True
+    # models saved before gap_conditioning existed did not read gaps
+    _saved_before_param = {"gap_conditioning": False}
 
     def __init__(
         self,
@@ -594,7 +603,7 @@ default="uniform"
             valid[:, :-1] = False
         labels = batch["labels"][:, 1:] if "labels" in batch else None
         times, gaps = self._split_times(batch.get("times"))
-        hidden = module(inputs, times, gaps)
+        hidden = module(inputs, times) if gaps is None else module(inputs, times, gaps)
         return objective(
             module, hidden, targets, valid, generator=generator, labels=labels, window=sequence
         )
@@ -685,8 +694,6 @@ default="uniform"
             )
         if self.exclude_history_negatives and not self._causal:
             bad("exclude_history_negatives=True needs the next-item (causal) objective.")
-        if self.gap_conditioning and not self._causal:
-            bad("gap_conditioning=True needs the next-item (causal) objective.")
 
     # ---------------------------------------------------------------- scoring
     def _split_times(self, times: torch.Tensor | None):

@@ -35,7 +35,9 @@ class BERT4RecEstimator(TransformerRecommender):
         ``batch_size=32``, ``early_stopping_steps=400``, ``early_stopping_min_steps=1000``,
         ``early_stopping_rate=0.5``, ``learning_rate_schedule="adaptive"``,
         ``validation_interval=50``, ``epochs=300`` (an upper bound; the paper's ML-1M window
-        is ``max_len=200``).
+        is ``max_len=200``), ``gap_conditioning=True`` (each position reads the time
+        since the previous event, the ``[MASK]`` slot the time since the latest event
+        when the request comes).
         ``exclude_history_negatives`` is not available (no next-item objective).
         ``sparse_item_updates="auto"`` stays off with the full softmax (every step reads
         every item row); with ``loss="sampled_softmax"``, on catalogues of more than
@@ -70,6 +72,7 @@ class BERT4RecEstimator(TransformerRecommender):
         learning_rate_schedule="adaptive",
         validation_interval=50,
         epochs=300,
+        gap_conditioning=True,
     )
     _param_specs = {
         **TRANSFORMER_PARAMS,
@@ -110,19 +113,46 @@ class BERT4RecEstimator(TransformerRecommender):
             inputs = torch.where(masked & (draws >= 0.8) & (draws < 0.9), random_items, inputs)
             inputs = torch.where(masked & (draws >= 0.9), sequence, inputs)
         times = batch["times"][:, -self.max_len :] if "times" in batch else None
-        hidden = module(inputs, times)[masked]  # (M, d): only masked positions are scored
+        times, gaps = self._times_and_gaps(sequence, times)
+        # (M, d): only masked positions are scored
+        hidden = (module(inputs, times) if gaps is None else module(inputs, times, gaps))[masked]
         targets = sequence[masked]
         every = torch.ones_like(targets, dtype=torch.bool)
         labels = batch["labels"][:, -self.max_len :][masked] if "labels" in batch else None
         return objective(module, hidden, targets, every, generator=generator, labels=labels)
 
+    def _times_and_gaps(self, sequence, times):
+        """``(times, gaps)`` the module reads of a window's items and times (B, L): the
+        times for HSTU's bias (an unknown request time, NaN in the last column, read as
+        the last event's) and, with ``gap_conditioning``, each position's gap *since the
+        previous event* (NaN after padding): both sides are visible to a bidirectional
+        model, and the ``[MASK]`` slot's gap is the request's."""
+        if times is None:
+            return None, None
+        gaps = None
+        if self.gap_conditioning:
+            gaps = torch.full_like(times, torch.nan)
+            after_event = sequence[:, :-1] > 0
+            gaps[:, 1:] = torch.where(after_event, times[:, 1:] - times[:, :-1], torch.nan)
+        if self.block != "hstu":
+            return None, gaps
+        return torch.where(torch.isnan(times), times.roll(1, dims=1), times), gaps
+
     def _encode_windows(self, windows, times):
         """The hidden state of a ``[MASK]`` appended after the most recent
-        ``max_len - 1`` events (its time: the last event's)."""
+        ``max_len - 1`` events (its time: the request's with ``gap_conditioning``, else
+        the last event's)."""
+        request = None
+        if self.gap_conditioning:  # times (B, W + 1): the last column is the request's
+            times, request = times[:, :-1], times[:, -1:]
         if windows.shape[1] >= self.max_len:  # make room for the [MASK] slot
             windows = windows[:, windows.shape[1] - self.max_len + 1 :]
             times = None if times is None else times[:, times.shape[1] - self.max_len + 1 :]
         mask = torch.full_like(windows[:, :1], self.module_.n_items + 1)
-        if times is not None:  # the [MASK] happens "now": the last event's time
-            times = torch.cat([times, times[:, -1:]], 1)
-        return self.module_.encode_last(torch.cat([windows, mask], 1), times)
+        sequence = torch.cat([windows, mask], 1)
+        if times is not None:  # the [MASK] happens "now": at the request, or the last event
+            times = torch.cat([times, times[:, -1:] if request is None else request], 1)
+        times, gaps = self._times_and_gaps(sequence, times)
+        if gaps is None:
+            return self.module_.encode_last(sequence, times)
+        return self.module_.encode_last(sequence, times, gaps)

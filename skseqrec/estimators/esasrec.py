@@ -35,7 +35,7 @@ class ESASRecEstimator(TransformerRecommender):
         num_negatives=256, remove_accidental_hits=True, init="normal",
         learning_rate=0.003, batch_size=32, early_stopping_steps=400,
         early_stopping_min_steps=1000, early_stopping_rate=0.5,
-        learning_rate_schedule="adaptive", validation_interval=50, epochs=300`` (an upper
+        learning_rate_schedule="adaptive", validation_interval=50, epochs=300, gap_conditioning=True`` (an upper
         bound). The paper's ML-1M window is ``max_len=200`` (4x the cost per step).
         ``negative_sampling="uniform"`` draws negatives per position, as the paper's
         RecTools code does; ``"shared"`` always samples; ``loss="softmax"`` is the full
@@ -79,4 +79,5 @@ class ESASRecEstimator(TransformerRecommender):
         learning_rate_schedule="adaptive",
         validation_interval=50,
         epochs=300,
+        gap_conditioning=True,
     )

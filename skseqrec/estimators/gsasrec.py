@@ -31,7 +31,7 @@ class GSASRecEstimator(TransformerRecommender):
         num_negatives=256, tied_embeddings=False, remove_accidental_hits=True,
         max_len=50, batch_size=32, early_stopping_steps=400,
         early_stopping_min_steps=2000, early_stopping_rate=0.5,
-        learning_rate_schedule="adaptive", validation_interval=50, epochs=300`` (an upper
+        learning_rate_schedule="adaptive", validation_interval=50, epochs=300, gap_conditioning=True`` (an upper
         bound). Validation NDCG@10 first sits at a popularity-like plateau whose length
         follows Adam's second-moment time constant ``1 / (1 - beta2)``: with the reference
         code's betas (0.9, 0.999) it lasted 1,000-1,300 steps on ml-100k and ~1,700 on
@@ -75,4 +75,5 @@ class GSASRecEstimator(TransformerRecommender):
         learning_rate_schedule="adaptive",
         validation_interval=50,
         epochs=300,
+        gap_conditioning=True,
     )

@@ -36,7 +36,7 @@ class HSTUEstimator(TransformerRecommender):
         remove_accidental_hits=True, optimizer="adamw", max_len=50, batch_size=32,
         early_stopping_steps=400, early_stopping_min_steps=1000, early_stopping_rate=0.5,
         learning_rate_schedule="adaptive", validation_interval=50,
-        epochs=300`` (an upper bound; the paper's window is ``max_len=200``). ``negative_sampling="uniform"`` draws negatives per
+        epochs=300, gap_conditioning=True`` (an upper bound; the paper's window is ``max_len=200``). ``negative_sampling="uniform"`` draws negatives per
         position (the paper's). ``sparse_item_updates="auto"``: on catalogues of more
         than :data:`~skseqrec.estimators.SPARSE_ITEM_UPDATES_MIN_ITEMS` items a step
         updates only the item rows it read.
@@ -69,4 +69,5 @@ class HSTUEstimator(TransformerRecommender):
         learning_rate_schedule="adaptive",
         validation_interval=50,
         epochs=300,
+        gap_conditioning=True,
     )

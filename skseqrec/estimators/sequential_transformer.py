@@ -38,7 +38,7 @@ class SequentialTransformerEstimator(TransformerRecommender):
         negative_sampling="auto", num_negatives=1024, remove_accidental_hits=True,
         optimizer="adamw", weight_decay=0.01, batch_size=32, early_stopping_steps=400,
         early_stopping_min_steps=1000, early_stopping_rate=0.5,
-        learning_rate_schedule="adaptive", validation_interval=50, epochs=300`` (an upper
+        learning_rate_schedule="adaptive", validation_interval=50, epochs=300, gap_conditioning=True`` (an upper
         bound). ``negative_sampling="mixed"`` uses half in-batch, half uniform
         negatives; ``loss="sampled_softmax"`` drops the logQ correction.
         ``sparse_item_updates="auto"``: on catalogues of more than
@@ -83,4 +83,5 @@ class SequentialTransformerEstimator(TransformerRecommender):
         learning_rate_schedule="adaptive",
         validation_interval=50,
         epochs=300,
+        gap_conditioning=True,
     )

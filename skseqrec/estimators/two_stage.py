@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -428,13 +429,7 @@ class TwoStageRecommender(BaseRecommender):
         """The histories in the retriever's codes (cold items left out)."""
         mapped = self._to_retriever[histories.items]
         kept = histories.filter_events(mapped > 0)
-        return Sequences(
-            users=kept.users,
-            offsets=kept.offsets,
-            items=self._to_retriever[kept.items],
-            times=kept.times,
-            rows=kept.rows,
-        )
+        return dataclasses.replace(kept, items=self._to_retriever[kept.items], weights=None)
 
     def _retrieve(self, histories: Sequences, *, exclude_seen=True, allowed=None, top_k=0):
         """The retriever's candidates (catalogue codes), scores, ranks and user vectors:

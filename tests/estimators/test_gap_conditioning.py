@@ -61,7 +61,7 @@ def sessions():
 
 @pytest.fixture(scope="module")
 def fitted(sessions):
-    return _model(gap_conditioning=True).fit(sessions), _model().fit(sessions)
+    return _model(gap_conditioning=True).fit(sessions), _model(gap_conditioning=False).fit(sessions)
 
 
 def _top1(model, X, at):
@@ -128,9 +128,17 @@ def test_datetime_column_reads_at_as_a_datetime(sessions):
     assert (_top1(model, dated, str(later)) == _top1(model, dated, later)).all()
 
 
-def test_gap_conditioning_needs_a_causal_model(sessions):
-    with pytest.raises(InvalidParameterError, match="gap_conditioning=True needs the next-item"):
-        BERT4RecEstimator(gap_conditioning=True, epochs=1).fit(sessions)
+def test_bert4rec_reads_the_gap_before_its_mask(sessions):
+    """Bidirectional: each position reads the gap since the previous event; the [MASK]
+    slot appended to recommend reads the request's."""
+    params = dict(hidden_units=32, num_blocks=1, max_len=20, epochs=50, batch_size=32)
+    params.update(early_stopping_steps=None, validation=None, random_state=0)
+    params.update(early_stopping_min_steps=0, early_stopping_rate=0.0)
+    model = BERT4RecEstimator(gap_conditioning=True, **params).fit(sessions)
+    later = int(sessions["timestamp"].max()) + 30 * DAY
+    assert (_top1(model, sessions, later) == RETURN_ITEM).mean() >= 0.9
+    cut = sessions.groupby("user_id").head(3)
+    assert (_top1(model, cut, int(cut["timestamp"].max()) + 60) == RETURN_ITEM).mean() <= 0.1
 
 
 def test_time_protocol_requests_at_the_cutoff(sessions):
