@@ -700,6 +700,10 @@ def _decode_estimator(document: dict, prefix: str, reading: _Reading):
         if isinstance(estimator, MLPRankerEstimator):
             _check_ranker_module(state.get(_RANKER_MODULE_INIT), module_state)
         elif encoder is not None and hasattr(estimator, "build_module"):
+            # fitted attributes that decide the module's structure, for the check
+            for key in getattr(estimator, "_module_attributes", ()):
+                if key in state:
+                    setattr(estimator, key, state[key])
             _check_module_state(estimator, len(encoder), module_state)
         else:
             raise ModelFormatError(f"the file holds module weights that {name} cannot use.")

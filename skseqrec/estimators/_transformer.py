@@ -282,7 +282,10 @@ default="uniform"
         ``validation="time"``); unknown otherwise. What users pick after a month away
         differs from what they pick within the minute; a temporal split asks exactly
         that. BERT4Rec (bidirectional) reads each position's gap since the previous
-        event instead, the ``[MASK]`` slot's being the request's. On by default in the
+        event instead, the ``[MASK]`` slot's being the request's. A time column that only
+        orders the events (every gap between a user's consecutive events in one bucket,
+        e.g. positions 0, 1, 2, ...) has no gaps to read: the fitted model then reads
+        none (``gap_conditioning_`` is False). On by default in the
         eSASRec, gSASRec, BERT4Rec, HSTU and SequentialTransformer presets: eSASRec on
         ml-1m-users1-2999 (seed 0, 2 threads), Protocol TIME NDCG@10 0.0549 with it
         against 0.0241 without (popularity 0.0413), LOO 0.1512 against 0.1461; ml-100k
@@ -412,10 +415,10 @@ default="uniform"
     defaults, optionally ``extra=`` parameters) and may override:
 
     - ``build_module(n_items)``: the torch module (default: :func:`skseqrec.nn.build_encoder`
-      from the component parameters); it must offer ``forward(items, times)``
-      (``forward(items, times, gaps)`` and ``encode_last(items, times, gaps)`` with
-      ``gap_conditioning``), ``encode_last``, ``score_items``, ``score_all``, ``output_weight`` (the item
-      vectors, row 0 padding), ``similarity`` and ``n_items``.
+      from the component parameters); it must offer ``forward(items, times)``,
+      ``encode_last``, ``score_items``, ``score_all``, ``output_weight`` (the item
+      vectors, row 0 padding), ``similarity`` and ``n_items``; with ``gap_conditioning``,
+      ``forward`` and ``encode_last`` also take ``gaps`` (a third argument).
     - ``_loss(module, batch, generator, objective)``: the training objective of a batch
       ``{"sequence": (B, W) codes, left-padded; "labels", "times" when present}``
       (default: every position predicts its next event with ``objective``).
@@ -458,6 +461,9 @@ default="uniform"
     _scores_item_blocks = True
     # models saved before gap_conditioning existed did not read gaps
     _saved_before_param = {"gap_conditioning": False}
+    #: fitted attributes that ``build_module`` reads (a saved model's module is built
+    #: with them)
+    _module_attributes = ("gap_conditioning_",)
 
     def __init__(
         self,
@@ -517,12 +523,18 @@ default="uniform"
 
     # ------------------------------------------------------------ components
     @property
+    def _reads_gaps(self) -> bool:
+        """Whether the model reads gaps: ``gap_conditioning`` as fitted
+        (``gap_conditioning_``), the parameter before the fit."""
+        return bool(getattr(self, "gap_conditioning_", self.gap_conditioning))
+
+    @property
     def _uses_times(self) -> bool:
-        return self.block == "hstu" or self.gap_conditioning
+        return self.block == "hstu" or self._reads_gaps
 
     @property
     def _reads_request_time(self) -> bool:
-        return self.gap_conditioning
+        return self._reads_gaps
 
     @property
     def _y_range(self):
@@ -547,7 +559,7 @@ default="uniform"
             tied=self.tied_embeddings,
             causal=self._causal,
             use_time=self.block == "hstu",
-            gap_conditioning=self.gap_conditioning,
+            gap_conditioning=self._reads_gaps,
             n_special=self._n_special,
             attention_bias=self.attention_bias,
             init=self.init,
@@ -703,13 +715,13 @@ default="uniform"
         read."""
         if times is None:
             return None, None
-        gaps = times[:, 1:] - times[:, :-1] if self.gap_conditioning else None
+        gaps = times[:, 1:] - times[:, :-1] if self._reads_gaps else None
         return (times[:, :-1] if self.block == "hstu" else None), gaps
 
     def _encode_windows(self, windows: torch.Tensor, times: torch.Tensor | None) -> torch.Tensor:
         """User vectors (B, d) after left-padded windows (B, W) of item codes: what the
         module's ``score_all`` and ``score_items`` compare with the item vectors."""
-        if self.gap_conditioning:  # times (B, W + 1): the last column is the request's
+        if self._reads_gaps:  # times (B, W + 1): the last column is the request's
             return self.module_.encode_last(windows, *self._split_times(times))
         return self.module_.encode_last(windows, times)
 
@@ -1125,7 +1137,7 @@ default="uniform"
         self.check_params()
         fitted = self.__sklearn_is_fitted__()
         warm = (self.warm_start or partial) and fitted
-        if self._uses_times and not warm:
+        if (self.block == "hstu" or self.gap_conditioning) and not warm:
             self.seconds_per_time_unit_ = self._time_scale(X)
         data = self._check(X, y, y_range=self._y_range, require_y=self._requires_y)
         early_stopping = self._early_stopping and not partial
@@ -1158,6 +1170,8 @@ default="uniform"
             "have a single event and give no training sequence",
         )
         sequences = sequences.select(~single)
+        if not warm:
+            self.gap_conditioning_ = bool(self.gap_conditioning) and self._has_gaps(sequences)
 
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         if partial and fitted:  # each further epoch draws new batches and negatives
@@ -1239,6 +1253,17 @@ default="uniform"
         )
         self.stop_reason_ = trainer.stop_reason
         return self
+
+    def _has_gaps(self, sequences: Sequences) -> bool:
+        """Whether the gaps between a user's consecutive events fall in more than one
+        bucket of :class:`~skseqrec.nn.GapEmbedding`: a time column that only orders the
+        events (a position, every gap the same) tells nothing about gaps."""
+        times = self._model_times(sequences.times)
+        same_user = np.repeat(np.arange(len(sequences)), sequences.lengths)
+        follows = same_user[1:] == same_user[:-1]
+        gaps = np.diff(times)[follows]
+        buckets = np.floor(np.log(np.maximum(np.abs(gaps), 1.0)))
+        return len(np.unique(buckets)) > 1
 
     def _count_targets(self, train: Sequences, n_items: int) -> np.ndarray:
         """Times each item code is a training target (the in-batch negatives' distribution):
@@ -1458,7 +1483,7 @@ default="uniform"
             # the target's own time is not known to the model: the request's (known or
             # NaN) for a model that reads it, else the last event's repeated
             after = time_windows[:, -1:]
-            if self.gap_conditioning:
+            if self._reads_gaps:
                 when = context.request_times
                 when = np.full(len(context), np.nan) if when is None else when
                 after = self._model_times(when)[:, None]

@@ -130,7 +130,7 @@ class BERT4RecEstimator(TransformerRecommender):
         if times is None:
             return None, None
         gaps = None
-        if self.gap_conditioning:
+        if self._reads_gaps:
             gaps = torch.full_like(times, torch.nan)
             after_event = sequence[:, :-1] > 0
             gaps[:, 1:] = torch.where(after_event, times[:, 1:] - times[:, :-1], torch.nan)
@@ -143,7 +143,7 @@ class BERT4RecEstimator(TransformerRecommender):
         ``max_len - 1`` events (its time: the request's with ``gap_conditioning``, else
         the last event's)."""
         request = None
-        if self.gap_conditioning:  # times (B, W + 1): the last column is the request's
+        if self._reads_gaps:  # times (B, W + 1): the last column is the request's
             times, request = times[:, :-1], times[:, -1:]
         if windows.shape[1] >= self.max_len:  # make room for the [MASK] slot
             windows = windows[:, windows.shape[1] - self.max_len + 1 :]

@@ -185,3 +185,19 @@ def test_longer_gaps_than_trained_read_as_the_longest_trained():
     hour, month, years = gap.eval()(torch.tensor([3600.0, 30 * DAY, 3e9]))
     assert hour.tolist() == month.tolist() == years.tolist()  # all past bucket 5
     assert hour.tolist() == torch.arange(18.0).view(6, 3).sum(0).tolist()
+
+
+def test_a_time_column_that_only_orders_events_gives_no_gaps(sessions):
+    """Positions 0, 1, 2, ... as the time: every gap is the same, there is nothing to
+    read, and the model is the one without gap_conditioning."""
+    order_only = sessions.assign(timestamp=sessions.groupby("user_id").cumcount())
+    model = _model(gap_conditioning=True, epochs=3).fit(order_only)
+    assert model.gap_conditioning and not model.gap_conditioning_
+    assert model.module_.gap is None
+    plain = _model(gap_conditioning=False, epochs=3).fit(order_only)
+    pd.testing.assert_frame_equal(
+        model.recommend(order_only, top_k=3, exclude_seen=False),
+        plain.recommend(order_only, top_k=3, exclude_seen=False),
+    )
+    gap, _ = _model(gap_conditioning=True, epochs=1).fit(sessions), None
+    assert gap.gap_conditioning_ and gap.module_.gap is not None
