@@ -105,12 +105,10 @@ class Sequences:
         when = np.broadcast_to(np.asarray(when, dtype=np.float64), (len(self),)).copy()
         return dataclasses.replace(self, request_times=when)
 
-    def _regroup(self, users, lengths, events, request_times="same") -> Sequences:
+    def _regroup(self, users, lengths, events, request_times) -> Sequences:
         """Sequences of ``users`` with ``lengths`` events taken, in order, at ``events``
-        (positions or a boolean mask into this collection's events); ``request_times``
-        default: this collection's (the same sequences)."""
-        if isinstance(request_times, str):
-            request_times = self.request_times
+        (positions or a boolean mask into this collection's events), requested at
+        ``request_times``."""
         return Sequences(
             users=users,
             offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
@@ -125,7 +123,7 @@ class Sequences:
         """Each sequence without its last ``n`` events (sequences may become empty)."""
         lengths = np.maximum(self.lengths - n, 0)
         positions = _ranges(self.offsets[:-1], self.offsets[:-1] + lengths)
-        return self._regroup(self.users, lengths, positions)
+        return self._regroup(self.users, lengths, positions, self.request_times)
 
     def last(self, n: int = 1) -> np.ndarray:
         """Positions (into ``items``) of the ``n``-th last event of each sequence."""
@@ -136,7 +134,7 @@ class Sequences:
         keep = np.asarray(keep, dtype=bool)
         user_index = np.repeat(np.arange(len(self)), self.lengths)
         lengths = np.bincount(user_index[keep], minlength=len(self))
-        return self._regroup(self.users, lengths, keep)
+        return self._regroup(self.users, lengths, keep, self.request_times)
 
     def select_users(self, user_codes: np.ndarray) -> Sequences:
         """Sequences of exactly ``user_codes`` (sorted); users absent here get empty ones."""

@@ -28,6 +28,7 @@ from ..nn import (
     POSITIONALS,
     Objective,
     build_encoder,
+    gap_buckets,
     topk_items,
 )
 from ..protocol import (
@@ -1261,9 +1262,8 @@ default="uniform"
         times = self._model_times(sequences.times)
         same_user = np.repeat(np.arange(len(sequences)), sequences.lengths)
         follows = same_user[1:] == same_user[:-1]
-        gaps = np.diff(times)[follows]
-        buckets = np.floor(np.log(np.maximum(np.abs(gaps), 1.0)))
-        return len(np.unique(buckets)) > 1
+        buckets = gap_buckets(torch.as_tensor(np.diff(times)[follows]))
+        return len(torch.unique(buckets)) > 1
 
     def _count_targets(self, train: Sequences, n_items: int) -> np.ndarray:
         """Times each item code is a training target (the in-batch negatives' distribution):

@@ -18,7 +18,7 @@ from .factory import (
     block_defaults,
     build_encoder,
 )
-from .gaps import GapEmbedding
+from .gaps import GapEmbedding, gap_buckets
 from .hstu import HSTUBlock, RelativePositionBias, TimeGapBias, time_gap_buckets
 from .losses import (
     accidental_hits,
@@ -47,6 +47,7 @@ __all__ = [
     "build_encoder",
     "feed_forward",
     "GapEmbedding",
+    "gap_buckets",
     "HSTUBlock",
     "RatingModel",
     "RelativePositionBias",

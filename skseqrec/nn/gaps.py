@@ -7,7 +7,22 @@ from torch import nn
 
 from .hstu import time_gap_buckets
 
-__all__ = ["GapEmbedding"]
+__all__ = ["GapEmbedding", "gap_buckets"]
+
+#: buckets of :class:`GapEmbedding` (e-fold: 1 s to about 6 years)
+N_GAP_BUCKETS = 20
+
+
+def gap_buckets(gaps: torch.Tensor, n_buckets: int = N_GAP_BUCKETS) -> torch.Tensor:
+    """Bucket of each gap in seconds: ``floor(ln(gap))`` clamped to ``0..n_buckets - 1``
+    (gaps under a second, and negative ones, in bucket 0), ``n_buckets`` for NaN (unknown).
+
+    >>> gap_buckets(torch.tensor([-5.0, 0.5, 60.0, 86400.0, float("nan")])).tolist()
+    [0, 0, 4, 11, 20]
+    """
+    unknown = torch.isnan(gaps)
+    known = time_gap_buckets(torch.nan_to_num(gaps).clamp_min(0), n_buckets, log_base=1.0)
+    return torch.where(unknown, n_buckets, known)
 
 
 class GapEmbedding(nn.Module):
@@ -44,7 +59,7 @@ class GapEmbedding(nn.Module):
     (torch.Size([1, 4, 4]), 0.0)
     """
 
-    def __init__(self, d_model: int, n_buckets: int = 20, unknown_share: float = 0.2):
+    def __init__(self, d_model: int, n_buckets: int = N_GAP_BUCKETS, unknown_share: float = 0.2):
         super().__init__()
         if not 0.0 <= unknown_share < 1.0:
             raise ValueError(f"unknown_share must be in [0, 1), got {unknown_share!r}.")
@@ -59,10 +74,8 @@ class GapEmbedding(nn.Module):
         nn.init.zeros_(self.embedding.weight)
 
     def buckets(self, gaps: torch.Tensor) -> torch.Tensor:
-        """Bucket of each gap (``n_buckets`` for an unknown one: NaN; a negative gap is 0)."""
-        unknown = torch.isnan(gaps)
-        known = time_gap_buckets(torch.nan_to_num(gaps).clamp_min(0), self.n_buckets, log_base=1.0)
-        return torch.where(unknown, self.n_buckets, known)
+        """Bucket of each gap (:func:`gap_buckets`)."""
+        return gap_buckets(gaps, self.n_buckets)
 
     def forward(self, gaps: torch.Tensor) -> torch.Tensor:
         """Vectors (..., d) of gaps (...) in seconds."""
