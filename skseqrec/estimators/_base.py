@@ -373,12 +373,13 @@ class BaseRecommender(BaseEstimator):
                 scores[empty_t] = fallback[start : start + scores.shape[1]]
             yield start, scores
 
-    def _iter_scores(self, items, times, starts, ends):
+    def _iter_scores(self, items, times, starts, ends, request_times=None):
         """Yield ``(rows, scores)`` for windows ``items[start:end]``, in chunks
         (:meth:`_iter_windows`), scores of the whole catalogue. Empty windows are scored
-        by popularity."""
+        by popularity; ``request_times`` (one per window) as in :meth:`_iter_windows`."""
         n_items = self.n_items_
-        for rows, window_t, time_t, empty in self._iter_windows(items, times, starts, ends):
+        windows = self._iter_windows(items, times, starts, ends, request_times=request_times)
+        for rows, window_t, time_t, empty in windows:
             with torch.no_grad():
                 ((_, scores),) = self._iter_block_scores(window_t, time_t, empty, n_items)
             yield rows, scores
@@ -622,7 +623,11 @@ class BaseRecommender(BaseEstimator):
         return _as_series(self.item_encoder_.decode(codes))
 
     def _event_windows(self, X, name="X"):
-        """For each row of X: the window of known items before it (same user)."""
+        """For each row of X: the window of known items before it (same user).
+
+        Each row's own time is its window's request time (``sequences.times``): the
+        event happens then, so a model that reads the request time
+        (``gap_conditioning``) sees the gap from the user's previous event to it."""
         data, user_encoder, sequences = self.encode_history(X, name=name, keep_unknown=True)
         known = sequences.items > 0
         warn_dropped(
@@ -648,7 +653,9 @@ class BaseRecommender(BaseEstimator):
         """Most likely item of each row's event given the same user's earlier rows in ``X``.
 
         The argmax of :meth:`predict_proba` (seen items are not excluded). A user's first
-        event has no history and gets the most popular training item.
+        event has no history and gets the most popular training item. A model that reads
+        the request time (``gap_conditioning``) reads each row's own time as its request
+        time: the gap from the user's previous row to this one.
 
         Returns
         -------
@@ -658,7 +665,8 @@ class BaseRecommender(BaseEstimator):
         check_is_fitted(self)
         data, sequences, items, times, starts, ends = self._event_windows(X)
         best = np.zeros(sequences.n_events, dtype=np.int64)
-        for rows, scores in self._iter_scores(items, times, starts, ends):
+        windows = self._iter_scores(items, times, starts, ends, request_times=sequences.times)
+        for rows, scores in windows:
             best[rows] = scores.argmax(dim=1).cpu().numpy() + 1
         out = np.empty(len(best), dtype=np.int64)
         out[sequences.rows] = best
@@ -687,7 +695,8 @@ class BaseRecommender(BaseEstimator):
                 "on fewer rows, or use recommend(top_k=...)."
             )
         proba = np.empty((sequences.n_events, self.n_items_), dtype=np.float32)
-        for rows, scores in self._iter_scores(items, times, starts, ends):
+        windows = self._iter_scores(items, times, starts, ends, request_times=sequences.times)
+        for rows, scores in windows:
             proba[sequences.rows[rows]] = torch.softmax(scores, dim=1).cpu().numpy()
         return proba
 

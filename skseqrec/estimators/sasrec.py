@@ -129,7 +129,8 @@ class SASRecRegressorEstimator(TransformerRecommender):
         data, sequences, items, times, starts, ends = self._event_windows(X)
         codes = sequences.items  # 0 = unknown item
         predicted = np.full(sequences.n_events, self.rating_mean_, dtype=np.float64)
-        for rows, scores in self._iter_scores(items, times, starts, ends):
+        windows = self._iter_scores(items, times, starts, ends, request_times=sequences.times)
+        for rows, scores in windows:
             row_codes = torch.as_tensor(codes[rows], device=scores.device)
             known = row_codes > 0
             values = scores.gather(1, (row_codes - 1).clamp_min(0)[:, None])[:, 0]

@@ -632,7 +632,7 @@ class TwoStageRecommender(BaseRecommender):
         """Most likely item of each row's event given the same user's earlier rows in ``X``.
 
         The ranker's first choice (seen items not excluded) after the retriever's latest
-        ``max_len`` events before the row.
+        ``max_len`` events before the row; each row's own time is its request time.
 
         Returns
         -------
@@ -640,7 +640,7 @@ class TwoStageRecommender(BaseRecommender):
         """
         check_is_fitted(self)
         data, sequences, items, times, starts, ends = self._event_windows(X)
-        windows = self._windows(items, times, starts, ends)
+        windows = self._windows(items, times, starts, ends).with_request_times(sequences.times)
         codes, _ = self.rank(windows, 1, exclude_seen=False)
         out = np.empty(sequences.n_events, dtype=np.int64)
         out[sequences.rows] = codes[:, 0]

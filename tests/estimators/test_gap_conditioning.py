@@ -87,6 +87,22 @@ def test_gap_model_reads_the_time_to_the_request(sessions, fitted):
     )
 
 
+def test_predict_reads_each_rows_own_time(sessions, fitted):
+    """predict: each row's time is its request time, so the gap model knows which rows
+    open a session (after a break of days) and the plain model cannot."""
+    gap, plain = fitted
+    later_rows = sessions.groupby("user_id").cumcount() > 0
+    opens = (sessions["item_id"] == RETURN_ITEM).to_numpy() & later_rows.to_numpy()
+    gap_predicted = np.asarray(gap.predict(sessions)) == RETURN_ITEM
+    assert gap_predicted[opens].mean() >= 0.9  # a row days after the last one
+    assert gap_predicted[~opens & later_rows.to_numpy()].mean() <= 0.1  # a minute after
+    plain_predicted = np.asarray(plain.predict(sessions)) == RETURN_ITEM
+    assert plain_predicted[opens].mean() <= 0.5
+    proba = gap.predict_proba(sessions)
+    return_column = list(gap.classes_).index(RETURN_ITEM)
+    assert np.array_equal(proba.argmax(axis=1) == return_column, gap_predicted)
+
+
 def test_unknown_request_time_is_scored(sessions, fitted):
     gap, _ = fitted
     recs = gap.recommend(sessions, top_k=5, exclude_seen=False)  # no at=: the unknown-gap vector
