@@ -32,7 +32,15 @@ class SASRecClassifierEstimator(TransformerRecommender):
         Any parameter of :class:`~skseqrec.estimators.TransformerRecommender`; defaults:
         ``hidden_units=50, num_blocks=2, num_heads=1, dropout_rate=0.2, max_len=50,
         block="pre_norm", positional="from_end", loss="bce", negative_sampling="uniform",
-        num_negatives=1, epochs=200, batch_size=128, learning_rate=0.001``.
+        num_negatives=1, epochs=200, batch_size=128, learning_rate=0.001`` (scikit-rec's
+        documented configuration) and ``gap_conditioning=True``, which scikit-rec's model
+        does not have: each position also reads the time until the event it predicts
+        (the request's when serving), and a time column that only orders the events
+        turns it off at fit time. Under a temporal split it is the difference between
+        losing to popularity and beating it (ml-1m-users1-2999, Protocol TIME, seed 0:
+        NDCG@10 0.0589 with it, 0.0249 without, popularity 0.0413); under LOO ml-100k
+        0.0899 against 0.0793, ml-latest-small 0.0223 against 0.0253 (610 test users:
+        noise). ``gap_conditioning=False`` is scikit-rec's model exactly.
         ``block="post_norm"`` is the original SASRec block; ``exclude_history_negatives``
         its negative sampling. ``sparse_item_updates="auto"``: on catalogues of more than
         :data:`~skseqrec.estimators.SPARSE_ITEM_UPDATES_MIN_ITEMS` items a step updates
@@ -53,14 +61,15 @@ class SASRecClassifierEstimator(TransformerRecommender):
     (150, 4)
     """
 
-    __init__ = preset()
+    __init__ = preset(gap_conditioning=True)
 
 
 class SASRecRegressorEstimator(TransformerRecommender):
     """SASRec that predicts the rating of the next event (MSE on ``y``).
 
-    The encoder of :class:`SASRecClassifierEstimator` (every encoder component can be
-    changed); the predicted rating of item ``i`` after a history is
+    The encoder of :class:`SASRecClassifierEstimator` at scikit-rec's configuration
+    (``gap_conditioning=False``: nothing measured for ratings yet; every encoder component
+    can be changed); the predicted rating of item ``i`` after a history is
     ``mean + <h, e_i> + b_i`` (global mean of ``y``, tied item vector, learned item bias).
     Every non-padding position is trained on the rating of its next event. ``y`` is
     required: one rating per row of ``X``.
