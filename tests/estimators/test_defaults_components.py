@@ -181,6 +181,7 @@ def test_adamw_decays_only_linear_weights():
 
 
 def _one_epoch(est, train, seed=0):
+    est.set_params(gap_conditioning=False)  # outside fit, which learns the gaps' time unit
     rows = []
     for batch in est._batch_factory(train, np.random.default_rng(seed), torch.device("cpu"))(1):
         rows.extend(batch["sequence"].tolist())
