@@ -22,7 +22,7 @@ import sys
 
 import torch
 
-from .defaults import MODELS, RESULTS
+from .defaults import MODELS, RESULTS, validation_curve
 from .run import load_dataset, split
 
 
@@ -39,15 +39,13 @@ def main(argv=None) -> None:
     torch.set_num_threads(args.threads)
     frame, _, digest = load_dataset(args.dataset)
     _, _, context, _, _, _ = split(frame, "loo")
-    params = {"random_state": args.seed}
-    estimator = MODELS[args.model](**params)
+    estimator = MODELS[args.model](random_state=args.seed)
     if estimator.early_stopping_steps is not None:
         estimator.set_params(early_stopping_min_steps=args.min_steps)
     else:  # no early stopping (the SASRec classifier): its epochs, scored every 50 steps
         estimator.set_params(validation_interval=50)
     estimator.fit(context, X_valid=frame)
-    history = estimator.history_
-    history = history[history["valid_ndcg@10"].notna()]
+    curve = validation_curve(estimator.history_)  # the "validation" rows score the test fold
     record = {
         "dataset": args.dataset,
         "sha256": digest,
@@ -55,8 +53,8 @@ def main(argv=None) -> None:
         "model": args.model,
         "seed": args.seed,
         "note": "test fold monitored: a diagnostic, not an accuracy figure",
-        "step": [int(s) for s in history["step"]],
-        "test_ndcg@10": [round(float(v), 5) for v in history["valid_ndcg@10"]],
+        "step": curve["step"],
+        "test_ndcg@10": curve["valid_ndcg@10"],
         "command": "python -m benchmarks.test_curve " + " ".join(argv or sys.argv[1:]),
     }
     out = RESULTS.parent / "diagnostics" / f"test_curve_{args.dataset}_{args.model}.json"
